@@ -56,9 +56,9 @@ func (a Actor) Has(r Role) bool { return slices.Contains(a.Roles, r) }
 func (a Actor) IsStaff() bool { return a.Kind == ActorStaff || a.Kind == ActorAPIClient }
 
 // InClinic reports whether a staff actor may act in clinic c. Admins act in
-// every clinic.
+// every clinic; the system itself (seeding, tooling) only with a role.
 func (a Actor) InClinic(c uuid.UUID) bool {
-	if !a.IsStaff() {
+	if !a.IsStaff() && a.Kind != ActorSystem {
 		return false
 	}
 	return a.Has(RoleAdmin) || slices.Contains(a.ClinicIDs, c)
