@@ -37,9 +37,9 @@ const (
 
 // AuditEvent is what a caller says happened.
 type AuditEvent struct {
-	Action       string         // "visit.read", "visit.create", "link.issue", ...
-	ResourceType string         // "visit", "visit_link", "waiting_room", "staff_session", "audit", ...
-	ResourceID   string         //
+	Action       string // "visit.read", "visit.create", "link.issue", ...
+	ResourceType string // "visit", "visit_link", "waiting_room", "staff_session", "audit", ...
+	ResourceID   string
 	VisitID      uuid.UUID      // uuid.Nil when none
 	Outcome      Outcome        // empty means success
 	Detail       map[string]any // never PHI; numbers keep float64 precision only
@@ -74,8 +74,9 @@ type auditRow struct {
 // Audit appends ev to the trail inside tx, the transaction that reads or
 // changes the PHI, so the event and the change commit or roll back together.
 // Call it as the last statement before commit: it takes the chain's lock,
-// which is held until tx ends. tx must be READ COMMITTED (the default), so
-// that it sees the row the previous lock holder committed.
+// which is held until tx ends. It may be called several times in one
+// transaction. tx must be READ COMMITTED (the default), so that it sees the
+// row the previous lock holder committed.
 func Audit(ctx context.Context, tx pgx.Tx, a Actor, ev AuditEvent) error {
 	row, err := newAuditRow(a, ev)
 	if err != nil {
@@ -220,8 +221,8 @@ func canonicalJSON(raw []byte) ([]byte, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("decode detail: %w", err)
 	}
-	if m == nil {
-		return []byte("{}"), nil
+	if m == nil { // JSON null: never written, so never equal to "{}"
+		return nil, errors.New("decode detail: not a JSON object")
 	}
 	out, err := json.Marshal(cleanJSON(m))
 	if err != nil {

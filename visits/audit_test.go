@@ -21,9 +21,9 @@ import (
 )
 
 var (
-	clinician = Actor{Kind: ActorStaff, ID: "staff-7", Roles: []Role{RoleClinician},
+	auditClinician = Actor{Kind: ActorStaff, ID: "staff-7", Roles: []Role{RoleClinician},
 		ClientAddr: "203.0.113.7", UserAgent: "Mozilla/5.0 test"}
-	admin = Actor{Kind: ActorStaff, ID: "admin-1", Roles: []Role{RoleAdmin, RoleClinician}, ClientAddr: "198.51.100.2"}
+	auditAdmin = Actor{Kind: ActorStaff, ID: "admin-1", Roles: []Role{RoleAdmin, RoleClinician}, ClientAddr: "198.51.100.2"}
 )
 
 // auditInTx appends ev in its own committed transaction.
@@ -35,16 +35,16 @@ func auditInTx(t *testing.T, pool *pgxpool.Pool, a Actor, ev AuditEvent) {
 	}
 }
 
-// appendEvents appends n events, each in its own transaction.
-func appendEvents(t *testing.T, pool *pgxpool.Pool, n int) {
+// appendAuditEvents appends n events, each in its own transaction.
+func appendAuditEvents(t *testing.T, pool *pgxpool.Pool, n int) {
 	t.Helper()
 	for i := range n {
-		auditInTx(t, pool, clinician, AuditEvent{Action: "visit.read", ResourceType: "visit",
+		auditInTx(t, pool, auditClinician, AuditEvent{Action: "visit.read", ResourceType: "visit",
 			ResourceID: strconv.Itoa(i), VisitID: uuid.New(), Detail: map[string]any{"i": i}})
 	}
 }
 
-func verify(t *testing.T, pool *pgxpool.Pool) AuditReport {
+func verifyChain(t *testing.T, pool *pgxpool.Pool) AuditReport {
 	t.Helper()
 	r, err := VerifyAudit(context.Background(), pool)
 	if err != nil {
@@ -53,22 +53,22 @@ func verify(t *testing.T, pool *pgxpool.Pool) AuditReport {
 	return r
 }
 
-func wantIntact(t *testing.T, pool *pgxpool.Pool, n int64) {
+func wantChainIntact(t *testing.T, pool *pgxpool.Pool, n int64) {
 	t.Helper()
-	if r := verify(t, pool); !r.OK || r.Checked != n || r.FirstBroken != 0 || r.Reason != "" {
+	if r := verifyChain(t, pool); !r.OK || r.Checked != n || r.FirstBroken != 0 || r.Reason != "" {
 		t.Fatalf("VerifyAudit = %+v, want OK with %d rows", r, n)
 	}
 }
 
-func wantBroken(t *testing.T, r AuditReport, seq, checked int64, reason string) {
+func wantChainBroken(t *testing.T, r AuditReport, seq, checked int64, reason string) {
 	t.Helper()
 	if r.OK || r.FirstBroken != seq || r.Checked != checked || r.Reason != reason {
 		t.Fatalf("VerifyAudit = %+v, want broken at seq %d after %d rows: %q", r, seq, checked, reason)
 	}
 }
 
-// seqs returns every seq in order.
-func seqs(t *testing.T, pool *pgxpool.Pool) []int64 {
+// auditSeqs returns every seq in order.
+func auditSeqs(t *testing.T, pool *pgxpool.Pool) []int64 {
 	t.Helper()
 	rows, _ := pool.Query(context.Background(), "SELECT seq FROM audit_events ORDER BY seq")
 	out, err := pgx.CollectRows(rows, pgx.RowTo[int64])
@@ -78,9 +78,9 @@ func seqs(t *testing.T, pool *pgxpool.Pool) []int64 {
 	return out
 }
 
-func wantSeqs(t *testing.T, pool *pgxpool.Pool, n int) {
+func wantAuditSeqs(t *testing.T, pool *pgxpool.Pool, n int) {
 	t.Helper()
-	got := seqs(t, pool)
+	got := auditSeqs(t, pool)
 	if len(got) != n {
 		t.Fatalf("%d events, want %d", len(got), n)
 	}
@@ -91,9 +91,9 @@ func wantSeqs(t *testing.T, pool *pgxpool.Pool, n int) {
 	}
 }
 
-// bypassTriggers runs sql as the superuser with the append-only trigger
+// bypassAuditTriggers runs sql as the superuser with the append-only trigger
 // disabled, as an attacker with full database access could.
-func bypassTriggers(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
+func bypassAuditTriggers(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
 	t.Helper()
 	ctx := context.Background()
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -118,14 +118,14 @@ func bypassTriggers(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
 func TestAuditChainVerifies(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
-	wantIntact(t, pool, 0)
-	appendEvents(t, pool, 20)
-	if err := AuditAlone(context.Background(), pool, clinician,
+	wantChainIntact(t, pool, 0)
+	appendAuditEvents(t, pool, 20)
+	if err := AuditAlone(context.Background(), pool, auditClinician,
 		AuditEvent{Action: "visit.read", ResourceType: "visit", Outcome: OutcomeDenied}); err != nil {
 		t.Fatal(err)
 	}
-	wantSeqs(t, pool, 21)
-	wantIntact(t, pool, 21)
+	wantAuditSeqs(t, pool, 21)
+	wantChainIntact(t, pool, 21)
 }
 
 func TestAuditStoresWhatItHashed(t *testing.T) {
@@ -133,7 +133,7 @@ func TestAuditStoresWhatItHashed(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
 	visit := uuid.New()
-	a := clinician
+	a := auditClinician
 	a.UserAgent = strings.Repeat("é", 300)
 	a.ClientAddr = "bad\x00addr"
 	before := time.Now()
@@ -142,7 +142,7 @@ func TestAuditStoresWhatItHashed(t *testing.T) {
 	auditInTx(t, pool, SystemActor("dev-seed"), AuditEvent{Action: "clinic.create", ResourceType: "clinic",
 		Outcome: OutcomeFailure})
 
-	recs, err := ListAudit(ctx, pool, admin, AuditFilter{})
+	recs, err := ListAudit(ctx, pool, auditAdmin, AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestAuditStoresWhatItHashed(t *testing.T) {
 	if !bytes.Equal(prev, make([]byte, 32)) {
 		t.Fatalf("genesis prev_hash = %x", prev)
 	}
-	wantIntact(t, pool, 3) // two events and the read
+	wantChainIntact(t, pool, 3) // two events and the read
 }
 
 func TestAuditConcurrentAppendsFormOneChain(t *testing.T) {
@@ -218,20 +218,20 @@ func TestAuditConcurrentAppendsFormOneChain(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	wantSeqs(t, pool, workers*txs*2)
-	wantIntact(t, pool, workers*txs*2)
+	wantAuditSeqs(t, pool, workers*txs*2)
+	wantChainIntact(t, pool, workers*txs*2)
 }
 
 func TestAuditRollbackLeavesNoEventAndNoGap(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
-	appendEvents(t, pool, 3)
+	appendAuditEvents(t, pool, 3)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Audit(ctx, tx, clinician, AuditEvent{Action: "visit.cancel", ResourceType: "visit"}); err != nil {
+	if err := Audit(ctx, tx, auditClinician, AuditEvent{Action: "visit.cancel", ResourceType: "visit"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(ctx); err != nil {
@@ -241,15 +241,15 @@ func TestAuditRollbackLeavesNoEventAndNoGap(t *testing.T) {
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM audit_events WHERE action = 'visit.cancel'").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("rolled-back event stored: %d, %v", n, err)
 	}
-	appendEvents(t, pool, 1)
-	wantSeqs(t, pool, 4)
-	wantIntact(t, pool, 4)
+	appendAuditEvents(t, pool, 1)
+	wantAuditSeqs(t, pool, 4)
+	wantChainIntact(t, pool, 4)
 }
 
 func TestAuditTableIsAppendOnly(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
-	appendEvents(t, pool, 2)
+	appendAuditEvents(t, pool, 2)
 	for _, sql := range []string{
 		"UPDATE audit_events SET action = 'x' WHERE seq = 1",
 		"UPDATE audit_events SET hash = prev_hash",
@@ -262,8 +262,8 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 			t.Errorf("%s: err = %v, want the append-only trigger (42501)", sql, err)
 		}
 	}
-	wantSeqs(t, pool, 2)
-	wantIntact(t, pool, 2)
+	wantAuditSeqs(t, pool, 2)
+	wantChainIntact(t, pool, 2)
 }
 
 func TestAuditTamperingIsFound(t *testing.T) {
@@ -284,6 +284,8 @@ func TestAuditTamperingIsFound(t *testing.T) {
 			seq: 7, checked: 6, reason: "hash mismatch"},
 		{name: "detail changed", sql: `UPDATE audit_events SET detail = '{"i": 99}' WHERE seq = 3`,
 			seq: 3, checked: 2, reason: "hash mismatch"},
+		{name: "empty detail nulled", sql: `UPDATE audit_events SET detail = 'null' WHERE seq = 11`,
+			seq: 11, checked: 10, reason: "detail is not a JSON object"},
 		{name: "visit cleared", sql: "UPDATE audit_events SET visit_id = NULL WHERE seq = 10",
 			seq: 10, checked: 9, reason: "hash mismatch"},
 		{name: "row deleted", sql: "DELETE FROM audit_events WHERE seq = 5",
@@ -291,26 +293,27 @@ func TestAuditTamperingIsFound(t *testing.T) {
 		{name: "first row deleted", sql: "DELETE FROM audit_events WHERE seq = 1",
 			seq: 1, checked: 0, reason: "gap after seq 0"},
 		{name: "row rewritten with a fresh hash", sql: "UPDATE audit_events SET action = 'visit.list', hash = $1 WHERE seq = 5",
-			args: rehashed(5, "visit.list"), seq: 6, checked: 5, reason: "prev_hash does not match seq 5"},
+			args: rehashedAudit(5, "visit.list"), seq: 6, checked: 5, reason: "prev_hash does not match seq 5"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			pool := pgtest.NewDB(t)
-			appendEvents(t, pool, 10)
+			appendAuditEvents(t, pool, 10)
+			auditInTx(t, pool, auditClinician, AuditEvent{Action: "visit.read", ResourceType: "visit"}) // detail {}
 			var args []any
 			if c.args != nil {
 				args = c.args(t, pool)
 			}
-			bypassTriggers(t, pool, c.sql, args...)
-			wantBroken(t, verify(t, pool), c.seq, c.checked, c.reason)
+			bypassAuditTriggers(t, pool, c.sql, args...)
+			wantChainBroken(t, verifyChain(t, pool), c.seq, c.checked, c.reason)
 		})
 	}
 }
 
-// rehashed computes the hash row seq would have with another action, as an
+// rehashedAudit computes the hash row seq would have with another action, as an
 // attacker who knows the algorithm would.
-func rehashed(seq int64, action string) func(*testing.T, *pgxpool.Pool) []any {
+func rehashedAudit(seq int64, action string) func(*testing.T, *pgxpool.Pool) []any {
 	return func(t *testing.T, pool *pgxpool.Pool) []any {
 		rows, _ := pool.Query(context.Background(), "SELECT "+auditColumns+" FROM audit_events WHERE seq = $1", seq)
 		r, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (*auditRow, error) { return scanAuditRow(row) })
@@ -328,24 +331,24 @@ func rehashed(seq int64, action string) func(*testing.T, *pgxpool.Pool) []any {
 func TestAuditVerifyCarriesTheChainAcrossBatches(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.NewDB(t)
-	appendEvents(t, pool, 20)
+	appendAuditEvents(t, pool, 20)
 	for _, size := range []int{1, 7, 10, 20, 21} {
 		r, err := verifyAudit(context.Background(), pool, size)
 		if err != nil || !r.OK || r.Checked != 20 {
 			t.Fatalf("batch %d: %+v, %v", size, r, err)
 		}
 	}
-	bypassTriggers(t, pool, "DELETE FROM audit_events WHERE seq = 15")
+	bypassAuditTriggers(t, pool, "DELETE FROM audit_events WHERE seq = 15")
 	r, err := verifyAudit(context.Background(), pool, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBroken(t, r, 15, 14, "gap after seq 14")
+	wantChainBroken(t, r, 15, 14, "gap after seq 14")
 }
 
-// detailCases are awkward values that must hash the same after a trip
+// auditDetailCases are awkward values that must hash the same after a trip
 // through jsonb.
-var detailCases = map[string]map[string]any{
+var auditDetailCases = map[string]map[string]any{
 	"nil":          nil,
 	"empty":        {},
 	"ints":         {"zero": 0, "neg": -42, "big": int64(1) << 53, "bigger": int64(1)<<60 + 1, "u": uint64(math.MaxUint64)},
@@ -362,12 +365,12 @@ func TestAuditDetailSurvivesJSONB(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx := context.Background()
 	n := int64(0)
-	for name, d := range detailCases {
+	for name, d := range auditDetailCases {
 		want, err := canonicalDetail(d)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		auditInTx(t, pool, clinician, AuditEvent{Action: "test.detail", ResourceType: "test", ResourceID: name, Detail: d})
+		auditInTx(t, pool, auditClinician, AuditEvent{Action: "test.detail", ResourceType: "test", ResourceID: name, Detail: d})
 		n++
 		var stored string
 		if err := pool.QueryRow(ctx, "SELECT detail::text FROM audit_events WHERE seq = $1", n).Scan(&stored); err != nil {
@@ -378,11 +381,11 @@ func TestAuditDetailSurvivesJSONB(t *testing.T) {
 			t.Fatalf("%s: hashed %s, stored %s, re-encoded %s (%v)", name, want, stored, again, err)
 		}
 	}
-	wantIntact(t, pool, n)
+	wantChainIntact(t, pool, n)
 }
 
 func TestCanonicalDetailIsStable(t *testing.T) {
-	for name, d := range detailCases {
+	for name, d := range auditDetailCases {
 		once, err := canonicalDetail(d)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -393,6 +396,14 @@ func TestCanonicalDetailIsStable(t *testing.T) {
 		}
 		if bytes.Contains(once, []byte(`\u0000`)) {
 			t.Fatalf("%s: NUL survives: %s", name, once)
+		}
+	}
+}
+
+func TestCanonicalJSONWantsAnObject(t *testing.T) {
+	for _, raw := range []string{"null", "[]", "1", `"x"`, "", "{"} {
+		if out, err := canonicalJSON([]byte(raw)); err == nil {
+			t.Errorf("canonicalJSON(%q) = %s, want an error", raw, out)
 		}
 	}
 }
@@ -409,15 +420,15 @@ func TestAuditRejectsBadEvents(t *testing.T) {
 		"huge number": {Action: "visit.read", ResourceType: "visit", Detail: map[string]any{"x": json.Number("1e400")}},
 		"unencodable": {Action: "visit.read", ResourceType: "visit", Detail: map[string]any{"x": make(chan int)}},
 	} {
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return Audit(ctx, tx, clinician, ev) })
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return Audit(ctx, tx, auditClinician, ev) })
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := AuditAlone(ctx, pool, clinician, AuditEvent{Action: "x"}); err == nil {
+	if err := AuditAlone(ctx, pool, auditClinician, AuditEvent{Action: "x"}); err == nil {
 		t.Error("AuditAlone accepted an event without resource type")
 	}
-	wantSeqs(t, pool, 0)
+	wantAuditSeqs(t, pool, 0)
 }
 
 func TestAuditNeedsReadCommitted(t *testing.T) {
@@ -426,7 +437,7 @@ func TestAuditNeedsReadCommitted(t *testing.T) {
 	ctx := context.Background()
 	for _, iso := range []pgx.TxIsoLevel{pgx.RepeatableRead, pgx.Serializable} {
 		err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: iso}, func(tx pgx.Tx) error {
-			return Audit(ctx, tx, clinician, AuditEvent{Action: "visit.read", ResourceType: "visit"})
+			return Audit(ctx, tx, auditClinician, AuditEvent{Action: "visit.read", ResourceType: "visit"})
 		})
 		if err == nil || !strings.Contains(err.Error(), "read committed") {
 			t.Errorf("%s: err = %v", iso, err)
@@ -439,11 +450,11 @@ func TestAuditAloneOutlivesCancelledContext(t *testing.T) {
 	pool := pgtest.NewDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := AuditAlone(ctx, pool, clinician, AuditEvent{Action: "visit.read", ResourceType: "visit",
+	if err := AuditAlone(ctx, pool, auditClinician, AuditEvent{Action: "visit.read", ResourceType: "visit",
 		Outcome: OutcomeFailure}); err != nil {
 		t.Fatal(err)
 	}
-	wantSeqs(t, pool, 1)
+	wantAuditSeqs(t, pool, 1)
 }
 
 func TestListAuditIsForAdminsAndIsAudited(t *testing.T) {
@@ -452,30 +463,30 @@ func TestListAuditIsForAdminsAndIsAudited(t *testing.T) {
 	ctx := context.Background()
 	patient := Actor{Kind: ActorPatient, ID: "psess-1", VisitID: uuid.New()}
 	apiAdmin := Actor{Kind: ActorAPIClient, ID: "client-1", Roles: []Role{RoleAdmin}}
-	for _, a := range []Actor{clinician, patient, {Kind: ActorAnonymous}} {
+	for _, a := range []Actor{auditClinician, patient, {Kind: ActorAnonymous}} {
 		if _, err := ListAudit(ctx, pool, a, AuditFilter{}); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("%s %s: err = %v, want ErrForbidden", a.Kind, a.ID, err)
 		}
 	}
-	recs, err := ListAudit(ctx, pool, apiAdmin, AuditFilter{ActorID: clinician.ID})
+	recs, err := ListAudit(ctx, pool, apiAdmin, AuditFilter{ActorID: auditClinician.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Action != "audit.read" || recs[0].Outcome != "denied" || recs[0].ActorID != clinician.ID {
+	if len(recs) != 1 || recs[0].Action != "audit.read" || recs[0].Outcome != "denied" || recs[0].ActorID != auditClinician.ID {
 		t.Fatalf("denied read not audited: %+v", recs)
 	}
-	latest, err := ListAudit(ctx, pool, admin, AuditFilter{Limit: 1})
+	latest, err := ListAudit(ctx, pool, auditAdmin, AuditFilter{Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The newest event is the previous successful read by apiAdmin.
 	r := latest[0]
 	if r.Seq != 4 || r.ActorID != "client-1" || r.ActorRole != "admin" || r.Outcome != "success" ||
-		r.Detail["actor_id"] != clinician.ID || r.Detail["count"] != 1.0 || r.Detail["limit"] != 100.0 {
+		r.Detail["actor_id"] != auditClinician.ID || r.Detail["count"] != 1.0 || r.Detail["limit"] != 100.0 {
 		t.Fatalf("admin read audited as %+v", r)
 	}
-	wantSeqs(t, pool, 5)
-	wantIntact(t, pool, 5)
+	wantAuditSeqs(t, pool, 5)
+	wantChainIntact(t, pool, 5)
 }
 
 func TestListAuditFilters(t *testing.T) {
@@ -484,7 +495,7 @@ func TestListAuditFilters(t *testing.T) {
 	ctx := context.Background()
 	visit := uuid.New()
 	for i := range 6 {
-		a := clinician
+		a := auditClinician
 		if i%2 == 1 {
 			a.ID = "staff-9"
 		}
@@ -500,7 +511,7 @@ func TestListAuditFilters(t *testing.T) {
 	}
 	list := func(f AuditFilter) []int64 {
 		t.Helper()
-		recs, err := ListAudit(ctx, pool, admin, f)
+		recs, err := ListAudit(ctx, pool, auditAdmin, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,11 +526,11 @@ func TestListAuditFilters(t *testing.T) {
 	same := func(got []int64, want ...int64) {
 		t.Helper()
 		if len(got) != len(want) {
-			t.Fatalf("got seqs %v, want %v", got, want)
+			t.Fatalf("got auditSeqs %v, want %v", got, want)
 		}
 		for i := range got {
 			if got[i] != want[i] {
-				t.Fatalf("got seqs %v, want %v", got, want)
+				t.Fatalf("got auditSeqs %v, want %v", got, want)
 			}
 		}
 	}
@@ -530,9 +541,37 @@ func TestListAuditFilters(t *testing.T) {
 	same(list(AuditFilter{VisitID: visit, Since: mid}), 4, 3)
 	same(list(AuditFilter{VisitID: visit, Until: mid}), 2, 1)
 	for _, f := range []AuditFilter{{Limit: -1}, {Since: mid, Until: mid}} {
-		if _, err := ListAudit(ctx, pool, admin, f); !errors.Is(err, ErrInvalid) {
+		if _, err := ListAudit(ctx, pool, auditAdmin, f); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("filter %+v: err = %v, want ErrInvalid", f, err)
 		}
 	}
-	wantIntact(t, pool, int64(len(seqs(t, pool))))
+	wantChainIntact(t, pool, int64(len(auditSeqs(t, pool))))
+}
+
+// BenchmarkAudit measures one append in its own transaction and, for list
+// reads that audit every row, one more append in an open transaction.
+func BenchmarkAudit(b *testing.B) {
+	pool := pgtest.NewDB(b)
+	ctx := context.Background()
+	ev := AuditEvent{Action: "visit.read", ResourceType: "visit", VisitID: uuid.New(), Detail: map[string]any{"n": 1}}
+	b.Run("own_tx", func(b *testing.B) {
+		for b.Loop() {
+			if err := AuditAlone(ctx, pool, auditClinician, ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("same_tx", func(b *testing.B) {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			for b.Loop() {
+				if err := Audit(ctx, tx, auditClinician, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
 }

@@ -91,7 +91,7 @@ func (s *Service) enqueueLink(ctx context.Context, tx pgx.Tx, v *Visit, channel,
 func (s *Service) RevokeLink(ctx context.Context, a Actor, id uuid.UUID) error {
 	_, err := s.apply(ctx, a, id, change{
 		action: "link.revoke", allowed: canSchedule,
-		after:  func(tx pgx.Tx, v *Visit) error { return revokeLinks(ctx, tx, v.ID, a.ID) },
+		after: func(tx pgx.Tx, v *Visit) error { return revokeLinks(ctx, tx, v.ID, a.ID) },
 	})
 	return err
 }
