@@ -84,13 +84,12 @@ func (s *Service) ListVisits(ctx context.Context, a Actor, f ListFilter) ([]Visi
 }
 
 func (s *Service) auditEach(ctx context.Context, tx pgx.Tx, a Actor, ev AuditEvent, vs []Visit) error {
-	for _, v := range vs {
-		ev.ResourceID, ev.VisitID = v.ID.String(), v.ID
-		if err := Audit(ctx, tx, a, ev); err != nil {
-			return err
-		}
+	evs := make([]AuditEvent, len(vs))
+	for i, v := range vs {
+		evs[i] = ev
+		evs[i].ResourceID, evs[i].VisitID = v.ID.String(), v.ID
 	}
-	return nil
+	return AuditMany(ctx, tx, a, evs)
 }
 
 // dayBounds turns a date in the clinic's time zone into a UTC range.
