@@ -94,6 +94,10 @@ func TestEnqueueCommittedDeliversOneEmail(t *testing.T) {
 	if r := readRow(t, pool, id); r.Status != "sent" || r.Attempts != 1 || !r.Sent || r.LastError != "" {
 		t.Errorf("row = %+v; want sent after 1 attempt", r)
 	}
+	var bodyLen int
+	if err := pool.QueryRow(ctx, "SELECT length(body_enc) FROM notification_outbox WHERE id = $1", id).Scan(&bodyLen); err != nil || bodyLen != 0 {
+		t.Errorf("sent message keeps a %d-byte body (%v); want it blanked", bodyLen, err)
+	}
 }
 
 // assertSealed checks that neither recipient nor body is stored in clear.

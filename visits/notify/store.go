@@ -32,8 +32,10 @@ RETURNING o.id, o.visit_id, o.channel, o.recipient_enc, o.subject, o.body_enc, o
 // The marks are fenced on (id, attempts, pending): attempts identifies the
 // lease, so a worker whose lease lapsed cannot overwrite its successor.
 const (
+	// A sent message's body (it holds the link token) is no longer needed:
+	// it is blanked so a stolen database holds no usable link.
 	sqlMarkSent = `UPDATE notification_outbox
-SET status = 'sent', sent_at = now(), last_error = ''
+SET status = 'sent', sent_at = now(), last_error = '', body_enc = ''::bytea
 WHERE id = $1 AND attempts = $2 AND status = 'pending'`
 	sqlMarkRetry = `UPDATE notification_outbox
 SET next_attempt_at = now() + $3::bigint * interval '1 microsecond', last_error = $4
