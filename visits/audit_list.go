@@ -25,13 +25,19 @@ type AuditFilter struct {
 
 // AuditRecord is one audit event as an administrator sees it.
 type AuditRecord struct {
-	Seq                                                             int64
-	At                                                              time.Time
-	ActorType, ActorID, ActorRole, Action, ResourceType, ResourceID string
-	VisitID                                                         *uuid.UUID
-	Outcome                                                         string
-	ClientAddr, UserAgent                                           string
-	Detail                                                          map[string]any
+	Seq          int64          `json:"seq"`
+	At           time.Time      `json:"at"`
+	ActorType    string         `json:"actor_type"`
+	ActorID      string         `json:"actor_id"`
+	ActorRole    string         `json:"actor_role"`
+	Action       string         `json:"action"`
+	ResourceType string         `json:"resource_type"`
+	ResourceID   string         `json:"resource_id"`
+	VisitID      *uuid.UUID     `json:"visit_id"`
+	Outcome      string         `json:"outcome"`
+	ClientAddr   string         `json:"client_addr"`
+	UserAgent    string         `json:"user_agent"`
+	Detail       map[string]any `json:"detail"`
 }
 
 const (

@@ -52,6 +52,9 @@ func (s *Service) CreateVisit(ctx context.Context, a Actor, nv NewVisit) (Visit,
 	}
 	var v Visit
 	err = s.inTx(ctx, "create visit", func(tx pgx.Tx) error {
+		if err := checkClinic(ctx, tx, nv.ClinicID); err != nil {
+			return err
+		}
 		if err := checkClinician(ctx, tx, nv.ClinicID, nv.ClinicianID); err != nil {
 			return err
 		}
@@ -73,6 +76,18 @@ func (s *Service) CreateVisit(ctx context.Context, a Actor, nv NewVisit) (Visit,
 		return Audit(ctx, tx, a, ev)
 	})
 	return v, err
+}
+
+// checkClinic fails unless the clinic exists (admins may name any id).
+func checkClinic(ctx context.Context, tx pgx.Tx, clinic uuid.UUID) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM clinics WHERE id = $1)", clinic).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return invalid("clinic_id", "is not a known clinic")
+	}
+	return nil
 }
 
 // checkClinician fails unless clinician (when set) is a clinician of clinic.

@@ -131,3 +131,30 @@ func TestCreateVisitRejectsBadInput(t *testing.T) {
 		t.Fatalf("good input refused: %v", err)
 	}
 }
+
+func TestListVisitsDefaultsToTheClinicsToday(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	v := f.newVisit(t, nil)
+	loc, _ := time.LoadLocation(f.clinic.Timezone)
+	// 23:50 in New York is already tomorrow in UTC.
+	f.setClock(time.Date(2026, 11, 24, 23, 50, 0, 0, loc))
+	if _, err := f.pool.Exec(ctx, "UPDATE visits SET starts_at = $2 WHERE id = $1",
+		v.ID, time.Date(2026, 11, 24, 9, 0, 0, 0, loc)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.svc.ListVisits(ctx, f.sched, ListFilter{ClinicID: f.clinic.ID})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("default day: %v, %d visits", err, len(got))
+	}
+}
+
+func TestAdminCreatesVisitInUnknownClinic(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.svc.CreateVisit(context.Background(), f.admin, NewVisit{ClinicID: [16]byte{1}, StartsAt: time.Now().Add(time.Hour),
+		DurationMinutes: 15, Patient: Patient{Name: "Grace Hopper", DateOfBirth: "1970-01-01"}})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "clinic_id" {
+		t.Fatalf("got %v, want a clinic_id validation error", err)
+	}
+}

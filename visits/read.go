@@ -44,7 +44,7 @@ func visitClinic(ctx context.Context, tx pgx.Tx, id uuid.UUID) (uuid.UUID, error
 // ListFilter selects visits for the day view.
 type ListFilter struct {
 	ClinicID    uuid.UUID
-	Date        string     // YYYY-MM-DD in the clinic's time zone; required
+	Date        string     // YYYY-MM-DD in the clinic's time zone; default today there
 	ClinicianID *uuid.UUID // only this clinician's visits
 	PoolOnly    bool       // only visits not assigned to anyone
 }
@@ -61,7 +61,7 @@ func (s *Service) ListVisits(ctx context.Context, a Actor, f ListFilter) ([]Visi
 	}
 	var out []Visit
 	err := s.inTx(ctx, "list visits", func(tx pgx.Tx) error {
-		from, to, err := dayBounds(ctx, tx, f.ClinicID, f.Date)
+		from, to, err := s.dayBounds(ctx, tx, f.ClinicID, f.Date)
 		if err != nil {
 			return err
 		}
@@ -92,8 +92,9 @@ func (s *Service) auditEach(ctx context.Context, tx pgx.Tx, a Actor, ev AuditEve
 	return AuditMany(ctx, tx, a, evs)
 }
 
-// dayBounds turns a date in the clinic's time zone into a UTC range.
-func dayBounds(ctx context.Context, tx pgx.Tx, clinic uuid.UUID, date string) (time.Time, time.Time, error) {
+// dayBounds turns a date in the clinic's time zone (today there when empty)
+// into a time range.
+func (s *Service) dayBounds(ctx context.Context, tx pgx.Tx, clinic uuid.UUID, date string) (time.Time, time.Time, error) {
 	var tzName string
 	if err := tx.QueryRow(ctx, "SELECT timezone FROM clinics WHERE id = $1", clinic).Scan(&tzName); err != nil {
 		if err == pgx.ErrNoRows {
@@ -104,6 +105,9 @@ func dayBounds(ctx context.Context, tx pgx.Tx, clinic uuid.UUID, date string) (t
 	loc, err := time.LoadLocation(tzName)
 	if err != nil {
 		loc = time.UTC
+	}
+	if date == "" {
+		date = s.now().In(loc).Format(time.DateOnly)
 	}
 	day, err := time.ParseInLocation(time.DateOnly, date, loc)
 	if err != nil {

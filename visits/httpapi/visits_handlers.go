@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -76,9 +75,6 @@ func (a *API) listVisits() http.HandlerFunc {
 		}
 		q := r.URL.Query()
 		f := visits.ListFilter{ClinicID: clinic, Date: q.Get("date"), PoolOnly: q.Get("pool") == "true"}
-		if f.Date == "" {
-			f.Date = time.Now().UTC().Format(time.DateOnly)
-		}
 		if c := q.Get("clinician_id"); c != "" {
 			id, err := uuid.Parse(c)
 			if err != nil {
