@@ -42,7 +42,7 @@ func (s *Service) ListClinicians(ctx context.Context, a Actor, clinic uuid.UUID)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT s.id, s.display_name, s.roles FROM staff s
 		JOIN staff_clinics sc ON sc.staff_id = s.id
-		WHERE sc.clinic_id = $1 AND 'clinician' = ANY (s.roles) ORDER BY s.display_name`, clinic)
+		WHERE sc.clinic_id = $1 AND 'clinician' = ANY (s.roles) AND s.kind = 'person' ORDER BY s.display_name`, clinic)
 	if err != nil {
 		return nil, err
 	}

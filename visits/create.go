@@ -97,7 +97,7 @@ func checkClinician(ctx context.Context, tx pgx.Tx, clinic uuid.UUID, clinician 
 	}
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff s JOIN staff_clinics sc ON sc.staff_id = s.id
-		WHERE s.id = $1 AND sc.clinic_id = $2 AND 'clinician' = ANY (s.roles))`, *clinician, clinic).Scan(&ok)
+		WHERE s.id = $1 AND sc.clinic_id = $2 AND 'clinician' = ANY (s.roles) AND s.kind = 'person')`, *clinician, clinic).Scan(&ok)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func (s *Service) placeInQueue(ctx context.Context, id, clinic uuid.UUID, clinic
 				FROM visits WHERE clinic_id = $2 AND status = 'in_progress'
 				AND ($3::uuid IS NULL OR clinician_id = $3)),
 			(SELECT count(*) FROM staff s JOIN staff_clinics sc ON sc.staff_id = s.id
-				WHERE sc.clinic_id = $2 AND 'clinician' = ANY (s.roles))`,
+				WHERE sc.clinic_id = $2 AND 'clinician' = ANY (s.roles) AND s.kind = 'person')`,
 		id, clinic, clinician).Scan(&ahead, &minutesAhead, &busyMinutes, &clinicians)
 	if err != nil {
 		return err

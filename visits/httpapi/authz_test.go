@@ -171,6 +171,11 @@ func TestWhatEachCallerSees(t *testing.T) {
 			t.Errorf("%s sees reason %q name %q", client, got.Reason, got.Patient.Name)
 		}
 	}
+	var clinicians struct{ Items []visits.StaffMember }
+	decodeBody(t, e.do("GET", "/api/v1/clinics/"+e.north.ID.String()+"/clinicians", nil, bearer(e.tokens["api-scheduler"])), &clinicians)
+	if len(clinicians.Items) != 1 || clinicians.Items[0].ID != e.clin2 {
+		t.Fatalf("clinicians of north: %+v, want only the person provisioned (no API clients)", clinicians.Items)
+	}
 	resp := e.do("GET", "/api/v1/clinics/"+e.north.ID.String()+"/waiting-room", nil, bearer(e.tokens["api-clinician"]))
 	var q struct{ Items []visits.QueueEntry }
 	decodeBody(t, resp, &q)

@@ -95,7 +95,12 @@ func (a *Auth) bearerStaff(ctx context.Context, id *identity, kind visits.ActorK
 // creates it.
 func (a *Auth) upsertBearerStaff(ctx context.Context, tx pgx.Tx, id *identity, kind visits.ActorKind) (uuid.UUID, error) {
 	if kind == visits.ActorAPIClient {
-		return upsertStaff(ctx, tx, id, a.now())
+		staffID, err := upsertStaff(ctx, tx, id, a.now())
+		if err != nil {
+			return staffID, err
+		}
+		_, err = tx.Exec(ctx, "UPDATE staff SET kind = 'api_client' WHERE id = $1 AND kind <> 'api_client'", staffID)
+		return staffID, err
 	}
 	var staffID uuid.UUID
 	err := tx.QueryRow(ctx, `INSERT INTO staff (issuer, subject, display_name, email, roles) VALUES ($1, $2, $3, $4, $5)
