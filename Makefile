@@ -1,0 +1,29 @@
+# Televisit: the two commands a newcomer runs are `make dev` and `make test`.
+
+GO       ?= go
+FUZZTIME ?= 10s
+BIN      ?= bin/televisit
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: dev test deps vet build fuzz
+
+## dev: run Televisit locally with PostgreSQL, a dev OpenID provider and demo data
+dev:
+	$(GO) run ./cmd/televisit dev
+
+## test: install what the tests need (idempotently), vet, run every test with -race
+test: deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## deps: install the system packages the tests need, only when missing
+deps:
+	@bash .ci/install-deps
+
+## build: build the binary into bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/televisit
+
+## fuzz: run each fuzz target for FUZZTIME (default 10s)
+fuzz:
+	@bash .ci/fuzz "$(FUZZTIME)"

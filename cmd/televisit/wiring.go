@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/televisit/televisit/internal/config"
+	"github.com/televisit/televisit/internal/sealbox"
+	"github.com/televisit/televisit/signaling"
+	"github.com/televisit/televisit/visits"
+	"github.com/televisit/televisit/visits/httpapi"
+	"github.com/televisit/televisit/visits/notify"
+	"github.com/televisit/televisit/visits/staffauth"
+	"github.com/televisit/televisit/web"
+)
+
+// appDeps is what buildApp wires together.
+type appDeps struct {
+	cfg     config.Config
+	pool    *pgxpool.Pool
+	keys    *sealbox.Keyring
+	senders map[notify.Channel]notify.Sender
+	log     *slog.Logger
+}
+
+// app is the running parts of a televisit process, serve or dev.
+type app struct {
+	svc    *visits.Service
+	hub    *visits.Hub
+	worker *notify.Worker
+	sig    *signaling.Server
+	log    *slog.Logger
+}
+
+// buildApp builds every component and mounts its routes on mux:
+// /api/v1, /healthz and /readyz (httpapi), /auth (staffauth), /ws
+// (signaling) and / (web).
+func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) {
+	svc, err := visits.NewService(visitsConfig(d.cfg), d.pool, d.keys, d.log.With("component", "visits"))
+	if err != nil {
+		return nil, err
+	}
+	hub := visits.NewHub(d.pool, d.log.With("component", "hub"))
+	worker, err := notify.NewWorker(notify.WorkerConfig{}, d.pool, d.keys, d.senders, d.log)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := staffauth.New(ctx, staffAuthConfig(d.cfg), d.pool, d.log.With("component", "staffauth"))
+	if err != nil {
+		return nil, fmt.Errorf("staff sign-in: %w", err)
+	}
+	api, err := httpapi.New(httpapi.Config{SecureCookies: secureCookies(d.cfg)}, svc, auth, d.log.With("component", "api"))
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signaling.NewServer(signaling.Config{AllowedOrigins: d.cfg.Server.AllowedOrigins},
+		wsAuth{api}, svc, hub, d.log.With("component", "signaling"))
+	if err != nil {
+		return nil, err
+	}
+	api.Register(mux)
+	auth.Register(mux)
+	mux.Handle("GET /ws", sig)
+	web.Register(mux)
+	return &app{svc: svc, hub: hub, worker: worker, sig: sig, log: d.log}, nil
+}
+
+// wsAuth authenticates WebSocket sessions. The signaling server re-checks
+// every open session periodically; those checks are not staff activity, so
+// an idle clinician's console still reaches the idle logoff.
+type wsAuth struct{ api *httpapi.API }
+
+func (w wsAuth) Authenticate(r *http.Request) (visits.Actor, error) {
+	if signaling.Rechecking(r.Context()) {
+		r = r.WithContext(staffauth.WithoutActivity(r.Context()))
+	}
+	return w.api.Authenticate(r)
+}
+
+func visitsConfig(c config.Config) visits.Config {
+	return visits.Config{
+		PublicURL:         c.Server.PublicURL,
+		LinkGrace:         c.Visits.LinkGrace,
+		PatientSessionTTL: c.Visits.PatientSessionTTL,
+		MaxCheckAttempts:  c.Visits.MaxCheckAttempts,
+	}
+}
+
+func staffAuthConfig(c config.Config) staffauth.Config {
+	a := c.Auth
+	return staffauth.Config{
+		Issuer:                a.Issuer,
+		ClientID:              a.ClientID,
+		ClientSecret:          a.ClientSecret.Value(),
+		RedirectURL:           a.RedirectURL,
+		PostLogoutRedirectURL: a.PostLogoutRedirectURL,
+		RolesClaim:            a.RolesClaim,
+		ClinicsClaim:          a.ClinicsClaim,
+		RequireMFA:            a.RequireMFA,
+		IdleTimeout:           a.IdleTimeout,
+		AbsoluteTimeout:       a.AbsoluteTimeout,
+		APIAudience:           a.APIAudience,
+		CookieSecure:          secureCookies(c),
+	}
+}
+
+// secureCookies is false only for a plain-http public URL, which the
+// config allows on loopback alone.
+func secureCookies(c config.Config) bool {
+	return c.Server.TLS() || strings.HasPrefix(c.Server.PublicURL, "https://")
+}
+
+// runBackground runs the event hub and the notification worker until ctx
+// ends, and ends the WebSocket sessions then. The returned function waits
+// for all of it.
+func (a *app) runBackground(ctx context.Context) (wait func() error) {
+	errc := make(chan error, 3)
+	go func() { errc <- named("event hub", a.hub.Run(ctx)) }()
+	go func() { errc <- named("notification worker", a.worker.Run(ctx)) }()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		errc <- named("signaling shutdown", a.sig.Shutdown(sctx))
+	}()
+	return func() error {
+		var errs []error
+		for range 3 {
+			errs = append(errs, <-errc)
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func named(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
