@@ -1,14 +1,14 @@
 package signaling
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/televisit/televisit/internal/syncbuf"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,23 +20,8 @@ import (
 
 const testOrigin = "https://app.televisit.test"
 
-// syncBuffer collects a test's logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written from many goroutines.
+type syncBuffer = syncbuf.Buffer
 
 // world is one test database with its clinic data, seen by one or more
 // televisit "processes" (stacks).

@@ -1,13 +1,13 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/televisit/televisit/internal/syncbuf"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -126,23 +126,8 @@ func newWorker(t testing.TB, cfg notify.WorkerConfig, pool *pgxpool.Pool, keys *
 	return w
 }
 
-// logBuffer captures a logger's output for PHI checks.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// logBuffer collects output written from many goroutines.
+type logBuffer = syncbuf.Buffer
 
 // newLog returns a debug-level logger whose output is checked for PHI when
 // the test ends.
