@@ -36,11 +36,13 @@ type env struct {
 	tokens map[string]string       // client id -> access token
 	staff  map[string]visits.Actor // client id -> actor as the service sees it
 	clin2  uuid.UUID               // a second clinician of north, for hand-off
+	api    *API
 }
 
 var serviceClients = []devoidc.Client{
 	{ID: "api-scheduler", Roles: []string{"scheduler"}, Clinics: []string{"north"}},
 	{ID: "api-clinician", Roles: []string{"clinician"}, Clinics: []string{"north"}},
+	{ID: "api-clinician-b", Roles: []string{"clinician"}, Clinics: []string{"north"}},
 	{ID: "api-clinician-south", Roles: []string{"clinician"}, Clinics: []string{"south"}},
 	{ID: "api-admin", Roles: []string{"admin"}},
 }
@@ -82,6 +84,7 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	api.Register(mux)
 	e.srv = httptest.NewServer(mux)
+	e.api = api
 	t.Cleanup(e.srv.Close)
 	for _, c := range serviceClients {
 		e.tokens[c.ID] = e.token(idp.Issuer, c.ID)
