@@ -575,3 +575,34 @@ func BenchmarkAudit(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAuditDayList compares auditing a 50-visit day list one event at
+// a time with one AuditMany batch, each in its own transaction.
+func BenchmarkAuditDayList(b *testing.B) {
+	pool := pgtest.NewDB(b)
+	ctx := context.Background()
+	evs := make([]AuditEvent, 50)
+	for i := range evs {
+		evs[i] = AuditEvent{Action: "visit.list", ResourceType: "visit", VisitID: uuid.New()}
+	}
+	run := func(b *testing.B, fn func(pgx.Tx) error) {
+		for b.Loop() {
+			if err := pgx.BeginFunc(ctx, pool, fn); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("one_by_one", func(b *testing.B) {
+		run(b, func(tx pgx.Tx) error {
+			for _, ev := range evs {
+				if err := Audit(ctx, tx, auditClinician, ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	b.Run("batch", func(b *testing.B) {
+		run(b, func(tx pgx.Tx) error { return AuditMany(ctx, tx, auditClinician, evs) })
+	})
+}
