@@ -25,6 +25,7 @@ const (
 	ActorStaff     ActorKind = "staff"      // a signed-in person
 	ActorAPIClient ActorKind = "api_client" // a bearer token from client credentials
 	ActorPatient   ActorKind = "patient"    // a patient session for one visit
+	ActorGuest     ActorKind = "guest"      // a guest session (interpreter, family) for one visit
 	ActorSystem    ActorKind = "system"     // the process itself (workers, dev seed)
 	ActorAnonymous ActorKind = "anonymous"  // nobody proven yet (link check-in)
 )
@@ -34,11 +35,12 @@ const (
 // visit their session is for.
 type Actor struct {
 	Kind      ActorKind
-	ID        string      // staff id, client id, patient session id; never PHI
+	ID        string      // staff id, client id, patient or guest session id; never PHI
 	StaffID   uuid.UUID   // staff row, for staff and API clients
 	Roles     []Role      // staff and API clients
 	ClinicIDs []uuid.UUID // clinics the staff member belongs to
-	VisitID   uuid.UUID   // patients: the only visit they may see
+	VisitID   uuid.UUID   // patients and guests: the only visit they may see
+	GuestID   uuid.UUID   // guests: their row in visit_guests
 	// Where the request came from, for the audit trail.
 	ClientAddr string
 	UserAgent  string
@@ -69,6 +71,8 @@ func (a Actor) PrimaryRole() string {
 	switch {
 	case a.Kind == ActorPatient:
 		return "patient"
+	case a.Kind == ActorGuest:
+		return "guest"
 	case a.Has(RoleAdmin):
 		return string(RoleAdmin)
 	case a.Has(RoleClinician):

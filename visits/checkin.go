@@ -29,6 +29,8 @@ type link struct {
 	info                  LinkInfo
 }
 
+// loadLink finds a patient link. A guest's token is not found here: a guest
+// who knows the patient's date of birth must not become the patient.
 func (s *Service) loadLink(ctx context.Context, tx pgx.Tx, token string, lock bool) (link, error) {
 	var l link
 	if !plausibleToken(token) {
@@ -37,8 +39,16 @@ func (s *Service) loadLink(ctx context.Context, tx pgx.Tx, token string, lock bo
 	q := `SELECT l.id, l.visit_id, v.clinic_id, l.expires_at, l.revoked_at IS NOT NULL, l.locked_at IS NOT NULL,
 		l.failed_attempts, v.status, v.patient_dob_enc, c.name, c.timezone, v.starts_at, v.duration_minutes
 		FROM visit_links l JOIN visits v ON v.id = l.visit_id JOIN clinics c ON c.id = v.clinic_id
-		WHERE l.token_hash = $1`
+		WHERE l.token_hash = $1 AND l.kind = 'patient'`
 	if lock {
+		// Lock order as everywhere else (apply, revokeLinks): the visit row
+		// first, then its links, so a knowledge check racing a cancel or a
+		// re-issue waits instead of deadlocking.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM visits WHERE id =
+			(SELECT visit_id FROM visit_links WHERE token_hash = $1 AND kind = 'patient') FOR UPDATE`,
+			hashToken(token)); err != nil {
+			return l, err
+		}
 		q += " FOR UPDATE OF l"
 	}
 	err := tx.QueryRow(ctx, q, hashToken(token)).Scan(&l.id, &l.visitID, &l.clinicID, &l.expiresAt, &l.revoked,

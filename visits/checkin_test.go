@@ -134,3 +134,27 @@ func TestCheckInValidation(t *testing.T) {
 		t.Fatalf("staff checked in: %v", err)
 	}
 }
+
+// A knowledge check racing a re-issue of the link and a cancel takes the
+// rows in the same order as they do: never a deadlock (which PostgreSQL
+// would report as an error).
+func TestKnowledgeCheckRacingStaffChangesDoesNotDeadlock(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for trial := 0; trial < 20; trial++ {
+		v := f.newVisit(t, nil)
+		token := f.linkToken(t, v.ID)
+		errs := make(chan error, 3)
+		start := make(chan struct{})
+		go func() { <-start; _, err := f.svc.VerifyPatient(ctx, anon, token, "1985-12-10"); errs <- err }()
+		go func() { <-start; _, err := f.svc.IssueLink(ctx, f.sched, v.ID, IssueLinkRequest{}); errs <- err }()
+		go func() { <-start; _, err := f.svc.Cancel(ctx, f.sched, v.ID); errs <- err }()
+		close(start)
+		for i := 0; i < 3; i++ {
+			err := <-errs
+			if err != nil && !isTyped(err) {
+				t.Fatalf("trial %d: %v", trial, err)
+			}
+		}
+	}
+}

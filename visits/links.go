@@ -86,8 +86,8 @@ func (s *Service) enqueueLink(ctx context.Context, tx pgx.Tx, v *Visit, channel,
 	return err
 }
 
-// RevokeLink revokes every link of a visit and ends the sessions opened with
-// them.
+// RevokeLink revokes every patient link of a visit and ends the sessions
+// opened with them. Guests' links stay (RemoveGuest ends a guest).
 func (s *Service) RevokeLink(ctx context.Context, a Actor, id uuid.UUID) error {
 	_, err := s.apply(ctx, a, id, change{
 		action: "link.revoke", allowed: canSchedule,
@@ -96,9 +96,11 @@ func (s *Service) RevokeLink(ctx context.Context, a Actor, id uuid.UUID) error {
 	return err
 }
 
+// revokeLinks revokes a visit's patient links and ends patient sessions;
+// guest links and sessions are not touched (endGuests ends those).
 func revokeLinks(ctx context.Context, tx pgx.Tx, visit uuid.UUID, by string) error {
 	if _, err := tx.Exec(ctx, `UPDATE visit_links SET revoked_at = now(), revoked_by = $2
-		WHERE visit_id = $1 AND revoked_at IS NULL`, visit, by); err != nil {
+		WHERE visit_id = $1 AND kind = 'patient' AND revoked_at IS NULL`, visit, by); err != nil {
 		return err
 	}
 	_, err := tx.Exec(ctx, `UPDATE patient_sessions SET ended_at = now()

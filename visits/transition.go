@@ -52,6 +52,11 @@ func (s *Service) apply(ctx context.Context, a Actor, id uuid.UUID, c change) (V
 		if out, err = s.loadVisit(ctx, tx, id, canReadClinical(a, clinic), false); err != nil {
 			return err
 		}
+		if out.Status.Terminal() && !v.Status.Terminal() {
+			if err := endGuests(ctx, tx, id, a.ID); err != nil { // a visit that ends ends its guests
+				return err
+			}
+		}
 		ev.Detail = map[string]any{"from": string(v.Status), "to": string(out.Status)}
 		if err := notifyChange(ctx, tx, out, c.action); err != nil {
 			return err

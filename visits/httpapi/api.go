@@ -16,8 +16,8 @@ type StaffAuth interface {
 
 // Config configures the API.
 type Config struct {
-	// SecureCookies marks the patient cookie Secure; off only in dev on
-	// http://127.0.0.1.
+	// SecureCookies marks the patient and guest cookies Secure; off only
+	// in dev on http://127.0.0.1.
 	SecureCookies bool
 	// MaxBodyBytes limits request bodies. Default 64 KiB.
 	MaxBodyBytes int64
@@ -96,11 +96,18 @@ var routes = []Route{
 	{"POST", "/api/v1/visits/{visitID}/no-show", (*API).noShow},
 	{"POST", "/api/v1/visits/{visitID}/take", (*API).take},
 	{"POST", "/api/v1/visits/{visitID}/hand-off", (*API).handOff},
+	{"POST", "/api/v1/visits/{visitID}/guests", (*API).inviteGuest},
+	{"GET", "/api/v1/visits/{visitID}/guests", (*API).listGuests},
+	{"POST", "/api/v1/visits/{visitID}/guests/{guestID}/admit", (*API).admitGuest},
+	{"POST", "/api/v1/visits/{visitID}/guests/{guestID}/remove", (*API).removeGuest},
 	{"POST", "/api/v1/patient/link", (*API).openLink},
 	{"POST", "/api/v1/patient/session", (*API).verifyPatient},
 	{"DELETE", "/api/v1/patient/session", (*API).endPatientSession},
 	{"GET", "/api/v1/patient/visit", (*API).patientVisit},
 	{"POST", "/api/v1/patient/check-in", (*API).patientCheckIn},
+	{"POST", "/api/v1/guest/session", (*API).startGuestSession},
+	{"DELETE", "/api/v1/guest/session", (*API).endGuestSession},
+	{"GET", "/api/v1/guest/visit", (*API).guestVisit},
 	{"GET", "/api/v1/audit", (*API).listAudit},
 }
 

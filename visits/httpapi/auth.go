@@ -8,17 +8,20 @@ import (
 )
 
 // Authenticate returns the caller: staff (bearer or session cookie) first,
-// then a patient session cookie. The WebSocket endpoint uses it too.
+// then a patient session cookie, then a guest session cookie. The WebSocket
+// endpoint uses it too (signaling decides which kinds it accepts).
 func (a *API) Authenticate(r *http.Request) (visits.Actor, error) {
 	actor, err := a.staffAuth.Authenticate(r)
 	if !errors.Is(err, visits.ErrUnauthorized) {
 		return actor, err
 	}
-	c, cerr := r.Cookie(PatientCookie)
-	if cerr != nil {
-		return visits.Actor{}, visits.ErrUnauthorized
+	if c, cerr := r.Cookie(PatientCookie); cerr == nil {
+		return a.svc.AuthenticatePatient(r.Context(), c.Value, clientIP(r), r.UserAgent())
 	}
-	return a.svc.AuthenticatePatient(r.Context(), c.Value, clientIP(r), r.UserAgent())
+	if c, cerr := r.Cookie(GuestCookie); cerr == nil {
+		return a.svc.AuthenticateGuest(r.Context(), c.Value, clientIP(r), r.UserAgent())
+	}
+	return visits.Actor{}, visits.ErrUnauthorized
 }
 
 // staffActor authenticates a staff-only route: a patient gets 403.
@@ -33,11 +36,11 @@ func (a *API) staffActor(r *http.Request) (visits.Actor, error) {
 	return actor, nil
 }
 
-// patientActor authenticates a patient-only route: staff get 403.
+// patientActor authenticates a patient-only route: staff and guests get 403.
 func (a *API) patientActor(r *http.Request) (visits.Actor, error) {
 	c, err := r.Cookie(PatientCookie)
 	if err != nil {
-		if _, serr := a.staffAuth.Authenticate(r); serr == nil {
+		if _, aerr := a.Authenticate(r); aerr == nil {
 			return visits.Actor{}, visits.ErrForbidden
 		}
 		return visits.Actor{}, visits.ErrUnauthorized

@@ -12,7 +12,7 @@ import (
 
 // principals, in the order of the expectation strings below.
 var principals = []string{"anonymous", "patient", "other-patient", "expired-link", "revoked-link",
-	"scheduler", "clinician", "other-clinic-clinician", "admin"}
+	"scheduler", "clinician", "other-clinic-clinician", "admin", "guest"}
 
 var staffClient = map[string]string{"scheduler": "api-scheduler", "clinician": "api-clinician",
 	"other-clinic-clinician": "api-clinician-south", "admin": "api-admin"}
@@ -23,7 +23,9 @@ type caller struct {
 	link  string // the link token this caller holds, if any
 }
 
-func (e *env) caller(name string, p patient) caller {
+// caller makes the credentials of principal name in a cell whose visit has
+// patient p and guest g (g is set when the cell needs a guest).
+func (e *env) caller(name string, p patient, g guest) caller {
 	ctx := context.Background()
 	if c, ok := staffClient[name]; ok {
 		return caller{creds: []cred{bearer(e.tokens[c])}}
@@ -31,6 +33,8 @@ func (e *env) caller(name string, p patient) caller {
 	switch name {
 	case "patient":
 		return caller{creds: []cred{patientCookie(p.session)}, link: p.link}
+	case "guest": // a waiting guest of the cell's visit
+		return caller{creds: []cred{guestCookie(g.session)}, link: g.link}
 	case "other-patient":
 		_, o := e.visit(visits.StatusWaiting)
 		return caller{creds: []cred{patientCookie(o.session)}, link: o.link}
@@ -54,7 +58,7 @@ func (e *env) caller(name string, p patient) caller {
 }
 
 type routeCase struct {
-	method, path string // path may hold {visit}, {north}
+	method, path string // path may hold {visit}, {north}, {guest}
 	state        visits.Status
 	body         func(e *env, c caller) any
 	want         string // one status per principal
@@ -66,44 +70,55 @@ var checkIn = map[string]any{"location_state": "NY", "recording_consent": "yes",
 func authzCases() []routeCase {
 	linkBody := func(_ *env, c caller) any { return map[string]string{"token": c.link} }
 	return []routeCase{
-		{"GET", "/healthz", "", nil, "200 200 200 200 200 200 200 200 200"},
-		{"GET", "/readyz", "", nil, "200 200 200 200 200 200 200 200 200"},
-		{"GET", "/api/v1/openapi.json", "", nil, "200 200 200 200 200 200 200 200 200"},
-		{"GET", "/api/v1/me", "", nil, "401 200 200 401 401 200 200 200 200"},
-		{"GET", "/api/v1/clinics", "", nil, "401 403 403 401 401 200 200 200 200"},
-		{"GET", "/api/v1/clinics/{north}/clinicians", "", nil, "401 403 403 401 401 200 200 403 200"},
-		{"GET", "/api/v1/clinics/{north}/visits", "", nil, "401 403 403 401 401 200 200 403 200"},
-		{"GET", "/api/v1/clinics/{north}/waiting-room", "", nil, "401 403 403 401 401 403 200 403 403"},
+		{"GET", "/healthz", "", nil, "200 200 200 200 200 200 200 200 200 200"},
+		{"GET", "/readyz", "", nil, "200 200 200 200 200 200 200 200 200 200"},
+		{"GET", "/api/v1/openapi.json", "", nil, "200 200 200 200 200 200 200 200 200 200"},
+		{"GET", "/api/v1/me", "", nil, "401 200 200 401 401 200 200 200 200 200"},
+		{"GET", "/api/v1/clinics", "", nil, "401 403 403 401 401 200 200 200 200 403"},
+		{"GET", "/api/v1/clinics/{north}/clinicians", "", nil, "401 403 403 401 401 200 200 403 200 403"},
+		{"GET", "/api/v1/clinics/{north}/visits", "", nil, "401 403 403 401 401 200 200 403 200 403"},
+		{"GET", "/api/v1/clinics/{north}/waiting-room", "", nil, "401 403 403 401 401 403 200 403 403 403"},
 		{"POST", "/api/v1/visits", "", func(e *env, _ caller) any {
 			return map[string]any{"clinic_id": e.north.ID, "starts_at": time.Now().Add(time.Hour), "duration_minutes": 15,
 				"patient": map[string]string{"name": "Grace Hopper", "date_of_birth": "1970-01-01"}}
-		}, "401 403 403 401 401 201 403 403 201"},
-		{"GET", "/api/v1/visits/{visit}", visits.StatusScheduled, nil, "401 403 403 401 401 200 200 403 200"},
+		}, "401 403 403 401 401 201 403 403 201 403"},
+		{"GET", "/api/v1/visits/{visit}", visits.StatusScheduled, nil, "401 403 403 401 401 200 200 403 200 403"},
 		{"PATCH", "/api/v1/visits/{visit}", visits.StatusScheduled, func(*env, caller) any {
 			return map[string]any{"duration_minutes": 45}
-		}, "401 403 403 401 401 200 403 403 200"},
-		{"POST", "/api/v1/visits/{visit}/cancel", visits.StatusScheduled, nil, "401 403 403 401 401 200 403 403 200"},
+		}, "401 403 403 401 401 200 403 403 200 403"},
+		{"POST", "/api/v1/visits/{visit}/cancel", visits.StatusScheduled, nil, "401 403 403 401 401 200 403 403 200 403"},
 		{"POST", "/api/v1/visits/{visit}/link", visits.StatusScheduled, func(*env, caller) any {
 			return map[string]any{"send": false}
-		}, "401 403 403 401 401 200 403 403 200"},
-		{"DELETE", "/api/v1/visits/{visit}/link", visits.StatusScheduled, nil, "401 403 403 401 401 204 403 403 204"},
-		{"POST", "/api/v1/visits/{visit}/admit", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403"},
-		{"POST", "/api/v1/visits/{visit}/send-back", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 403"},
-		{"POST", "/api/v1/visits/{visit}/complete", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 403"},
-		{"POST", "/api/v1/visits/{visit}/no-show", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403"},
-		{"POST", "/api/v1/visits/{visit}/take", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403"},
+		}, "401 403 403 401 401 200 403 403 200 403"},
+		{"DELETE", "/api/v1/visits/{visit}/link", visits.StatusScheduled, nil, "401 403 403 401 401 204 403 403 204 403"},
+		{"POST", "/api/v1/visits/{visit}/admit", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/send-back", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/complete", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/no-show", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/take", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403 403"},
 		{"POST", "/api/v1/visits/{visit}/hand-off", visits.StatusWaiting, func(e *env, _ caller) any {
 			return map[string]any{"clinician_id": e.clin2}
-		}, "401 403 403 401 401 403 200 403 403"},
-		{"POST", "/api/v1/patient/link", visits.StatusScheduled, linkBody, "404 200 200 410 410 404 404 404 404"},
+		}, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/guests", visits.StatusScheduled, func(*env, caller) any {
+			return map[string]any{"display_name": "Lena Interpreter", "role": "interpreter"}
+		}, "401 403 403 401 401 403 201 403 403 403"},
+		{"GET", "/api/v1/visits/{visit}/guests", visits.StatusWaiting, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/guests/{guest}/admit", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/guests/{guest}/remove", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/guest/session", visits.StatusScheduled, linkBody, "404 404 404 404 404 404 404 404 404 200"},
+		{"DELETE", "/api/v1/guest/session", visits.StatusScheduled, nil, "401 403 403 401 401 403 403 403 403 204"},
+		{"GET", "/api/v1/guest/visit", visits.StatusWaiting, nil, "401 403 403 401 401 403 403 403 403 200"},
+		{"POST", "/api/v1/patient/link", visits.StatusScheduled, linkBody, "404 200 200 410 410 404 404 404 404 404"},
 		{"POST", "/api/v1/patient/session", visits.StatusScheduled, func(_ *env, c caller) any {
 			return map[string]string{"token": c.link, "date_of_birth": "1985-12-10"}
-		}, "404 200 200 410 410 404 404 404 404"},
-		{"DELETE", "/api/v1/patient/session", visits.StatusScheduled, nil, "401 204 204 401 401 403 403 403 403"},
-		{"GET", "/api/v1/patient/visit", visits.StatusWaiting, nil, "401 200 200 401 401 403 403 403 403"},
+		}, "404 200 200 410 410 404 404 404 404 404"},
+		{"DELETE", "/api/v1/patient/session", visits.StatusScheduled, nil, "401 204 204 401 401 403 403 403 403 403"},
+		{"GET", "/api/v1/patient/visit", visits.StatusWaiting, nil, "401 200 200 401 401 403 403 403 403 403"},
 		{"POST", "/api/v1/patient/check-in", visits.StatusScheduled, func(*env, caller) any { return checkIn },
-			"401 200 200 401 401 403 403 403 403"},
-		{"GET", "/api/v1/audit", "", nil, "401 403 403 401 401 403 403 403 200"},
+			"401 200 200 401 401 403 403 403 403 403"},
+		{"GET", "/api/v1/audit", "", nil, "401 403 403 401 401 403 403 403 200 403"},
 	}
 }
 
@@ -122,8 +137,13 @@ func TestAuthorizationTable(t *testing.T) {
 				state = visits.StatusScheduled
 			}
 			v, p := e.visit(state)
-			c := e.caller(who, p)
-			path := strings.NewReplacer("{visit}", v.ID.String(), "{north}", e.north.ID.String()).Replace(rc.path)
+			var g guest
+			if who == "guest" || strings.Contains(rc.path, "{guest}") {
+				g = e.guest(v.ID)
+			}
+			c := e.caller(who, p, g)
+			path := strings.NewReplacer("{visit}", v.ID.String(), "{north}", e.north.ID.String(),
+				"{guest}", g.id.String()).Replace(rc.path)
 			var body any
 			if rc.body != nil {
 				body = rc.body(e, c)
@@ -142,7 +162,8 @@ func TestRoutesAllCovered(t *testing.T) {
 		seen[rc.method+" "+rc.path] = true
 	}
 	for _, r := range Routes() {
-		key := r.Method + " " + strings.NewReplacer("{visitID}", "{visit}", "{clinicID}", "{north}").Replace(r.Path)
+		key := r.Method + " " + strings.NewReplacer("{visitID}", "{visit}", "{clinicID}", "{north}",
+			"{guestID}", "{guest}").Replace(r.Path)
 		if !seen[key] {
 			t.Errorf("route %s has no authorization case", key)
 		}

@@ -125,6 +125,10 @@ func bearer(tok string) cred {
 	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
 }
 
+func guestCookie(tok string) cred {
+	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: GuestCookie, Value: tok}) }
+}
+
 func patientCookie(tok string) cred {
 	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: PatientCookie, Value: tok}) }
 }
@@ -211,4 +215,27 @@ func (e *env) patientSession(visit uuid.UUID) patient {
 		e.t.Fatal(err)
 	}
 	return patient{link: tok, session: ps.Token}
+}
+
+// guest is a guest's id, link token and session token for one visit.
+type guest struct {
+	id            uuid.UUID
+	link, session string
+}
+
+// guest invites a guest to a visit (as the clinician who runs the pool
+// visits of these tests) and opens their link: the guest is waiting.
+func (e *env) guest(visit uuid.UUID) guest {
+	e.t.Helper()
+	ctx := context.Background()
+	l, err := e.svc.InviteGuest(ctx, e.staff["api-clinician"], visit, visits.GuestInvite{DisplayName: "Lena Interpreter", Role: "interpreter"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, tok, _ := strings.Cut(l.URL, "#")
+	gs, err := e.svc.StartGuestSession(ctx, visits.Actor{Kind: visits.ActorAnonymous, ID: "anonymous"}, tok)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return guest{id: l.GuestID, link: tok, session: gs.Token}
 }
