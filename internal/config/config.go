@@ -10,6 +10,8 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	Visits   Visits   `yaml:"visits"`
 	Notify   Notify   `yaml:"notify"`
+	Media    Media    `yaml:"media"`
+	TURN     TURN     `yaml:"turn"`
 	Log      Log      `yaml:"log"`
 }
 
@@ -95,6 +97,38 @@ type Webhook struct {
 	SecretFile string `yaml:"secret_file"`
 }
 
+// Media is the SFU's network: ICE for every participant over one UDP port.
+type Media struct {
+	// UDPPort carries all participants' media (ICE UDP mux). Default 50000.
+	UDPPort int `yaml:"udp_port"`
+	// TCPPort, when set, also accepts ICE over TCP (for networks that block
+	// UDP and have no TURN).
+	TCPPort int `yaml:"tcp_port"`
+	// PublicIPs are the addresses clients reach this node on when it sits
+	// behind a 1:1 NAT (cloud instances).
+	PublicIPs []string `yaml:"public_ips"`
+	// IncludeLoopback offers loopback candidates (single-machine setups).
+	IncludeLoopback bool `yaml:"include_loopback"`
+	// MaxParticipants is the largest room. Default 8.
+	MaxParticipants int `yaml:"max_participants"`
+	// ResumeGrace keeps a dropped participant's place for a reconnect.
+	// Default 30s.
+	ResumeGrace time.Duration `yaml:"resume_grace"`
+}
+
+// TURN is the relay handed to clients behind restrictive networks, with
+// time-limited credentials from a secret shared with the TURN server
+// (coturn use-auth-secret).
+type TURN struct {
+	URLs       []string      `yaml:"urls"` // e.g. turn:turn.example.org:3478?transport=udp
+	Secret     Secret        `yaml:"secret"`
+	SecretFile string        `yaml:"secret_file"`
+	TTL        time.Duration `yaml:"ttl"` // credential lifetime; default 6h
+}
+
+// Enabled reports whether TURN servers are configured.
+func (t TURN) Enabled() bool { return len(t.URLs) > 0 }
+
 // Log is the process log.
 type Log struct {
 	Level string `yaml:"level"` // debug, info, warn, error; default info
@@ -106,6 +140,7 @@ func Defaults() Config {
 	return Config{
 		Auth:   Auth{RequireMFA: true},
 		Notify: Notify{SMTP: SMTP{StartTLS: true}},
+		Media:  Media{UDPPort: 50000},
 		Log:    Log{Level: "info"},
 	}
 }

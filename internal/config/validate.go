@@ -33,6 +33,7 @@ func (c *Config) Validate(scope Scope) error {
 		errs = append(errs, c.checkAuth()...)
 		errs = append(errs, c.checkVisits()...)
 		errs = append(errs, c.checkNotify()...)
+		errs = append(errs, c.checkMedia()...)
 	}
 	return errors.Join(errs...)
 }
@@ -193,6 +194,32 @@ func (c *Config) checkNotify() []error {
 	w := c.Notify.Webhook
 	if (w.URL == "") != (w.Secret == "") {
 		errs = append(errs, errors.New("config: notify.webhook needs both url and secret"))
+	}
+	return errs
+}
+
+func (c *Config) checkMedia() []error {
+	var errs []error
+	m := c.Media
+	if m.UDPPort < 1 || m.UDPPort > 65535 || m.TCPPort < 0 || m.TCPPort > 65535 {
+		errs = append(errs, errors.New("config: media.udp_port must be 1-65535 and media.tcp_port 0-65535"))
+	}
+	for _, ip := range m.PublicIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			errs = append(errs, fmt.Errorf("config: media.public_ips: %q is not an IP address", ip))
+		}
+	}
+	if m.MaxParticipants < 0 || m.ResumeGrace < 0 || c.TURN.TTL < 0 {
+		errs = append(errs, errors.New("config: media.max_participants, media.resume_grace and turn.ttl cannot be negative"))
+	}
+	t := c.TURN
+	if t.Enabled() != (t.Secret != "") {
+		errs = append(errs, errors.New("config: turn needs both urls and secret"))
+	}
+	for _, u := range t.URLs {
+		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") && !strings.HasPrefix(u, "stun:") {
+			errs = append(errs, fmt.Errorf("config: turn.urls: %q must start with turn:, turns: or stun:", u))
+		}
 	}
 	return errs
 }
