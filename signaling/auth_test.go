@@ -13,6 +13,7 @@ import (
 // HTTP layer).
 const (
 	patientCookie = "tv_patient"
+	guestCookie   = "tv_guest"
 	staffHeader   = "X-Test-Staff"
 )
 
@@ -58,6 +59,9 @@ func (t *testAuth) Authenticate(r *http.Request) (visits.Actor, error) {
 			return visits.Actor{}, visits.ErrSessionEnded
 		}
 		return a, nil
+	}
+	if c, err := r.Cookie(guestCookie); err == nil {
+		return t.svc.AuthenticateGuest(r.Context(), c.Value, r.RemoteAddr, r.UserAgent())
 	}
 	c, err := r.Cookie(patientCookie)
 	if err != nil {

@@ -39,6 +39,10 @@ const (
 	// CloseRateLimited: the client kept sending over its rate limit
 	// (reason "rate_limited").
 	CloseRateLimited = 4429
+	// CloseReplaced: the same participant joined the visit from another
+	// socket (a reconnect, another tab), which now holds the media (reason
+	// "replaced").
+	CloseReplaced = 4409
 )
 
 // closeError ends a session with a close frame. reason is a fixed token,
@@ -123,6 +127,11 @@ const (
 	codeForbidden      = "forbidden"
 	codeInternal       = "internal"
 	codeClinicRequired = "clinic_required"
+	codeNotAdmitted    = "not_admitted"
+	codeNoMedia        = "media_unavailable"
+	codeNotJoined      = "not_joined"
+	codeBadSDP         = "bad_sdp"
+	codeGlare          = "glare"
 )
 
 // clientError is an error reported to the client in an error message. Its

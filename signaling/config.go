@@ -41,6 +41,13 @@ type Config struct {
 	// updates sent to one session; events in between are coalesced.
 	// Default 100ms; at most 1s.
 	SnapshotInterval time.Duration
+	// ResumeGrace is how long a participant whose socket dropped keeps
+	// their place in the room (PeerConnection included) for a reconnect.
+	// Default 30s.
+	ResumeGrace time.Duration
+	// ICEServers, when set, gives each joining participant the STUN/TURN
+	// servers (with time-limited TURN credentials) to use.
+	ICEServers func(participant string) []ICEServer
 	// MaxBadMessages malformed or unknown messages close the socket with
 	// CloseProtocolAbuse. Default 10.
 	MaxBadMessages int
@@ -61,6 +68,7 @@ func (c *Config) setDefaults() {
 	def(&c.ReauthInterval, 30*time.Second)
 	def(&c.CallTimeout, 5*time.Second)
 	def(&c.SnapshotInterval, 100*time.Millisecond)
+	def(&c.ResumeGrace, 30*time.Second)
 	if c.SendQueue == 0 {
 		c.SendQueue = 64
 	}

@@ -15,14 +15,18 @@ type handler struct {
 	beforeHello bool // allowed before hello
 }
 
-// newHandlers is the protocol's client message table. WebRTC signaling adds
-// its types (offer, answer, ice, ...) here.
+// newHandlers is the protocol's client message table: the session and
+// waiting-room messages here, the WebRTC ones from mediaHandlers.
 func newHandlers() map[string]handler {
-	return map[string]handler{
+	hs := map[string]handler{
 		"hello":                  {fn: handleHello, beforeHello: true},
 		"ping":                   {fn: handlePing, beforeHello: true},
 		"subscribe_waiting_room": {fn: handleSubscribeWaitingRoom},
 	}
+	for t, h := range mediaHandlers() {
+		hs[t] = h
+	}
+	return hs
 }
 
 type helloPayload struct {
@@ -40,7 +44,8 @@ func handleHello(ctx context.Context, s *session, m inbound) error {
 		return err
 	}
 	patient := s.actor.Kind == visits.ActorPatient
-	if patient && p.ClinicID != nil {
+	guest := s.actor.Kind == visits.ActorGuest
+	if (patient || guest) && p.ClinicID != nil {
 		return badMessage("clinic_id is for staff")
 	}
 	s.greeted = true
@@ -49,6 +54,9 @@ func handleHello(ctx context.Context, s *session, m inbound) error {
 	}
 	if patient {
 		return s.sendPatientStatus(ctx, m.ID)
+	}
+	if guest {
+		return nil // a guest's socket is for the visit's room only
 	}
 	if p.ClinicID != nil {
 		return s.subscribe(ctx, m.ID, *p.ClinicID)

@@ -25,6 +25,8 @@ func (s *session) loop(ctx context.Context, events <-chan visits.Event) error {
 		select {
 		case rr := <-s.in:
 			err = s.onRead(ctx, rr)
+		case v := <-s.inbox:
+			err = s.onPosted(ctx, v)
 		case ev, ok := <-events:
 			if !ok {
 				return errEventsClosed
@@ -126,7 +128,13 @@ func (s *session) onEvent(ctx context.Context, ev visits.Event) error {
 	if !s.greeted {
 		return nil
 	}
-	if s.actor.Kind == visits.ActorPatient {
+	if err := s.recheckMedia(ctx, ev); err != nil {
+		return err
+	}
+	switch s.actor.Kind {
+	case visits.ActorGuest:
+		return nil
+	case visits.ActorPatient:
 		return s.onPatientEvent(ctx, ev)
 	}
 	return s.onStaffEvent(ev)
@@ -135,7 +143,10 @@ func (s *session) onEvent(ctx context.Context, ev visits.Event) error {
 // flush sends the coalesced update the refresh timer was armed for.
 func (s *session) flush(ctx context.Context) error {
 	s.refresh.fired()
-	if s.actor.Kind == visits.ActorPatient {
+	switch s.actor.Kind {
+	case visits.ActorGuest:
+		return nil
+	case visits.ActorPatient:
 		return s.pushPatientStatus(ctx)
 	}
 	return s.pushSnapshot(ctx)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/televisit/televisit/sfu"
+
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
@@ -24,6 +26,7 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	handlers map[string]handler
+	media    *mediaHub // nil until EnableMedia
 
 	mu       sync.Mutex
 	sessions map[*session]context.CancelCauseFunc
@@ -90,15 +93,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sess.run(ctx)
 }
 
-// authenticate accepts patients with a visit and staff; anyone else is
-// unauthorised.
+// authenticate accepts patients and guests with a visit, and staff; anyone
+// else is unauthorised.
 func (s *Server) authenticate(r *http.Request) (visits.Actor, error) {
 	a, err := s.auth.Authenticate(r)
 	if err != nil {
 		return a, err
 	}
 	switch {
-	case a.Kind == visits.ActorPatient && a.VisitID != uuid.Nil:
+	case (a.Kind == visits.ActorPatient || a.Kind == visits.ActorGuest) && a.VisitID != uuid.Nil:
 	case a.IsStaff() && a.ID != "":
 	default:
 		return visits.Actor{}, visits.ErrUnauthorized
@@ -162,10 +165,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-s.left:
 		case <-ctx.Done():
 			s.dropAll()
+			s.closeMedia()
 			return ctx.Err()
 		}
 	}
+	s.closeMedia()
 	return nil
+}
+
+// closeMedia ends every PeerConnection this server holds; the SFU itself
+// belongs to the caller.
+func (s *Server) closeMedia() {
+	if s.media != nil {
+		s.media.close()
+	}
 }
 
 // dropAll closes every remaining connection without a close frame.
@@ -179,4 +192,10 @@ func (s *Server) dropAll() {
 	for _, c := range conns {
 		_ = c.Close()
 	}
+}
+
+// EnableMedia lets admitted participants join their visit's room on m.
+// granter is the visits service's admission gate. Call it before serving.
+func (s *Server) EnableMedia(m *sfu.SFU, granter MediaGranter) {
+	s.media = newMediaHub(m, granter, s.cfg.ResumeGrace, s.log.With("part", "media"))
 }

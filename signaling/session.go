@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +17,9 @@ import (
 
 	"github.com/televisit/televisit/visits"
 )
+
+// inboxSize bounds what other goroutines may queue for a session.
+const inboxSize = 256
 
 // closeGrace is how long a session waits for the peer's answer to its close
 // frame before it drops the connection.
@@ -43,6 +47,8 @@ type session struct {
 	creds credentials
 	log   *slog.Logger
 
+	inbox      chan any        // from other goroutines (SFU signals, room messages)
+	inboxFull  atomic.Bool     // an inbox post was dropped: the session is too slow
 	out        chan frame      // the bounded send queue; only the owner sends
 	abort      chan frame      // a close frame that must jump a full queue
 	in         chan readResult // reader -> owner
@@ -52,8 +58,9 @@ type session struct {
 
 	actor     visits.Actor
 	greeted   bool
-	clinic    uuid.UUID // waiting room watched (staff); uuid.Nil: none
-	ownClinic uuid.UUID // the patient's clinic, once an event told us
+	media     *mediaSlot // the room place this session holds, if joined
+	clinic    uuid.UUID  // waiting room watched (staff); uuid.Nil: none
+	ownClinic uuid.UUID  // the patient's clinic, once an event told us
 	lastView  *visits.PatientView
 	refresh   coalescer
 	limiter   *rate.Limiter
@@ -64,7 +71,7 @@ type session struct {
 func newSession(srv *Server, conn *websocket.Conn, a visits.Actor, creds credentials) *session {
 	cfg := srv.cfg
 	s := &session{srv: srv, cfg: cfg, conn: conn, creds: creds, actor: a,
-		out: make(chan frame, cfg.SendQueue), abort: make(chan frame, 1), in: make(chan readResult),
+		inbox: make(chan any, inboxSize), out: make(chan frame, cfg.SendQueue), abort: make(chan frame, 1), in: make(chan readResult),
 		stop: make(chan struct{}), readerDone: make(chan struct{}), writerDone: make(chan struct{}),
 		refresh: coalescer{interval: cfg.SnapshotInterval},
 		limiter: rate.NewLimiter(rate.Limit(cfg.MsgRate), cfg.MsgBurst)}
@@ -96,6 +103,7 @@ func (s *session) run(ctx context.Context) {
 	events, unsubscribe := s.srv.events.Subscribe()
 	err := s.loop(ctx, events)
 	unsubscribe()
+	s.endMedia()
 	s.refresh.stop()
 	s.finish(err)
 }

@@ -22,7 +22,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	}
 	want := Config{AllowedOrigins: c.AllowedOrigins, MaxMessageBytes: 64 << 10, PingInterval: 15 * time.Second,
 		PongWait: 45 * time.Second, WriteTimeout: 10 * time.Second, SendQueue: 64, MsgRate: 20, MsgBurst: 40,
-		ReauthInterval: 30 * time.Second, CallTimeout: 5 * time.Second, SnapshotInterval: 100 * time.Millisecond,
+		ReauthInterval: 30 * time.Second, CallTimeout: 5 * time.Second, SnapshotInterval: 100 * time.Millisecond, ResumeGrace: 30 * time.Second,
 		MaxBadMessages: 10}
 	if fmt.Sprint(c) != fmt.Sprint(want) {
 		t.Fatalf("defaults\n got %+v\nwant %+v", c, want)

@@ -174,6 +174,8 @@ func (e *devEnv) config(pool *pgxpool.Pool, keySpec string) config.Config {
 		APIAudience:           devoidc.DemoWebClient,
 	}
 	cfg.Visits.LinkGrace = time.Hour
+	// Browsers on this machine reach the SFU over loopback, on a free port.
+	cfg.Media.UDPPort, cfg.Media.IncludeLoopback = 0, true
 	return cfg
 }
 

@@ -46,6 +46,7 @@ func TestServeEndToEnd(t *testing.T) {
 		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer,
 		"TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
 		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
+		"TELEVISIT_MEDIA_UDP_PORT=0",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/televisit/televisit/internal/config"
 	"github.com/televisit/televisit/internal/sealbox"
+	"github.com/televisit/televisit/sfu"
 	"github.com/televisit/televisit/signaling"
 	"github.com/televisit/televisit/visits"
 	"github.com/televisit/televisit/visits/httpapi"
@@ -36,6 +37,7 @@ type app struct {
 	hub    *visits.Hub
 	worker *notify.Worker
 	sig    *signaling.Server
+	media  *sfu.SFU
 	log    *slog.Logger
 }
 
@@ -60,16 +62,26 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signaling.NewServer(signaling.Config{AllowedOrigins: d.cfg.Server.AllowedOrigins},
+	ice, err := iceServers(d.cfg.TURN, d.log.With("component", "turn"))
+	if err != nil {
+		return nil, err
+	}
+	sig, err := signaling.NewServer(signaling.Config{AllowedOrigins: d.cfg.Server.AllowedOrigins,
+		ResumeGrace: d.cfg.Media.ResumeGrace, ICEServers: ice},
 		wsAuth{api}, svc, hub, d.log.With("component", "signaling"))
 	if err != nil {
 		return nil, err
 	}
+	media, err := newSFU(d.cfg.Media, d.log.With("component", "sfu"))
+	if err != nil {
+		return nil, err
+	}
+	sig.EnableMedia(media, svc)
 	api.Register(mux)
 	auth.Register(mux)
 	mux.Handle("GET /ws", sig)
 	web.Register(mux)
-	return &app{svc: svc, hub: hub, worker: worker, sig: sig, log: d.log}, nil
+	return &app{svc: svc, hub: hub, worker: worker, sig: sig, media: media, log: d.log}, nil
 }
 
 // wsAuth authenticates WebSocket sessions. The signaling server re-checks
@@ -128,7 +140,8 @@ func (a *app) runBackground(ctx context.Context) (wait func() error) {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		errc <- named("signaling shutdown", a.sig.Shutdown(sctx))
+		err := a.sig.Shutdown(sctx)
+		errc <- errors.Join(named("signaling shutdown", err), named("media shutdown", a.media.Close()))
 	}()
 	return func() error {
 		var errs []error

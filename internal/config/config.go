@@ -99,7 +99,9 @@ type Webhook struct {
 
 // Media is the SFU's network: ICE for every participant over one UDP port.
 type Media struct {
-	// UDPPort carries all participants' media (ICE UDP mux). Default 50000.
+	// UDPPort carries all participants' media (ICE UDP mux). Default 50000;
+	// 0 picks a free port (development and tests only: a firewall cannot
+	// be opened for it).
 	UDPPort int `yaml:"udp_port"`
 	// TCPPort, when set, also accepts ICE over TCP (for networks that block
 	// UDP and have no TURN).

@@ -201,8 +201,8 @@ func (c *Config) checkNotify() []error {
 func (c *Config) checkMedia() []error {
 	var errs []error
 	m := c.Media
-	if m.UDPPort < 1 || m.UDPPort > 65535 || m.TCPPort < 0 || m.TCPPort > 65535 {
-		errs = append(errs, errors.New("config: media.udp_port must be 1-65535 and media.tcp_port 0-65535"))
+	if m.UDPPort < 0 || m.UDPPort > 65535 || m.TCPPort < 0 || m.TCPPort > 65535 {
+		errs = append(errs, errors.New("config: media.udp_port and media.tcp_port must be 0-65535"))
 	}
 	for _, ip := range m.PublicIPs {
 		if _, err := netip.ParseAddr(ip); err != nil {

@@ -1,0 +1,205 @@
+package signaling
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/televisit/televisit/sfu"
+	"github.com/televisit/televisit/visits"
+)
+
+// MediaGranter is the visits service's admission gate for media.
+type MediaGranter interface {
+	MediaGrant(ctx context.Context, a visits.Actor, visit uuid.UUID) (visits.Grant, error)
+}
+
+// slotKey names one person's place in one visit's room.
+type slotKey struct {
+	visit       uuid.UUID
+	participant string
+}
+
+// mediaSlot is one participant's PeerConnection in a room. It outlives a
+// dropped WebSocket for the resume grace window, so a reconnecting client
+// takes its place again instead of joining as a second, ghost participant.
+type mediaSlot struct {
+	key   slotKey
+	grant visits.Grant
+	part  *sfu.Participant
+
+	joinMu sync.Mutex // serialises attaching: one PeerConnection per slot
+
+	mu    sync.Mutex
+	sess  *session    // attached session; nil while detached
+	grace *time.Timer // running while detached
+}
+
+// deliver hands an SFU signal to the attached session, if any. Signals that
+// arrive while detached are dropped: the client renegotiates (ICE restart)
+// when it comes back.
+func (sl *mediaSlot) deliver(sig sfu.Signal) {
+	sl.mu.Lock()
+	s := sl.sess
+	sl.mu.Unlock()
+	if s != nil {
+		s.post(mediaSignal{slot: sl, sig: sig})
+	}
+}
+
+// mediaHub is a server's rooms: the SFU plus who is in which room here.
+type mediaHub struct {
+	sfu     *sfu.SFU
+	granter MediaGranter
+	grace   time.Duration
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	slots map[slotKey]*mediaSlot
+}
+
+func newMediaHub(m *sfu.SFU, g MediaGranter, grace time.Duration, log *slog.Logger) *mediaHub {
+	return &mediaHub{sfu: m, granter: g, grace: grace, log: log, slots: map[slotKey]*mediaSlot{}}
+}
+
+// attach gives s the participant's slot: the existing one when the person
+// is resuming (its former session, if still attached, is told it was
+// replaced), or a new PeerConnection in the visit's room.
+func (h *mediaHub) attach(ctx context.Context, s *session, g visits.Grant) (sl *mediaSlot, resumed bool, err error) {
+	key := slotKey{visit: g.VisitID, participant: g.ParticipantID}
+	h.mu.Lock()
+	sl = h.slots[key]
+	if sl == nil {
+		sl = &mediaSlot{key: key, grant: g}
+		h.slots[key] = sl
+	}
+	h.mu.Unlock()
+	sl.joinMu.Lock()
+	defer sl.joinMu.Unlock()
+	sl.mu.Lock()
+	prev, part := sl.sess, sl.part
+	if sl.grace != nil {
+		sl.grace.Stop()
+		sl.grace = nil
+	}
+	sl.sess, sl.grant = s, g
+	sl.mu.Unlock()
+	if prev != nil && prev != s {
+		prev.post(replacedNotice{})
+	}
+	if part != nil {
+		return sl, true, nil
+	}
+	p, err := h.sfu.Room(g.VisitID.String()).Join(ctx, g.ParticipantID, sfu.JoinOptions{OnSignal: sl.deliver})
+	if err != nil {
+		h.drop(sl)
+		return nil, false, err
+	}
+	sl.mu.Lock()
+	sl.part = p
+	sl.mu.Unlock()
+	return sl, false, nil
+}
+
+// detach is called when s ends without leaving: the PeerConnection is kept
+// for the grace window, then closed.
+func (h *mediaHub) detach(s *session, sl *mediaSlot) {
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if sl.sess != s {
+		return // replaced by a newer session
+	}
+	sl.sess = nil
+	sl.grace = time.AfterFunc(h.grace, func() { h.expire(sl) })
+}
+
+func (h *mediaHub) expire(sl *mediaSlot) {
+	sl.mu.Lock()
+	detached := sl.sess == nil
+	sl.mu.Unlock()
+	if detached {
+		h.drop(sl)
+	}
+}
+
+// drop closes the slot's PeerConnection, forgets it and tells the others.
+func (h *mediaHub) drop(sl *mediaSlot) {
+	h.mu.Lock()
+	if h.slots[sl.key] == sl {
+		delete(h.slots, sl.key)
+	}
+	h.mu.Unlock()
+	sl.mu.Lock()
+	p := sl.part
+	sl.part, sl.sess = nil, nil
+	if sl.grace != nil {
+		sl.grace.Stop()
+		sl.grace = nil
+	}
+	sl.mu.Unlock()
+	if p != nil {
+		p.Close()
+		h.sfu.Room(sl.key.visit.String()).Remove(sl.key.participant)
+		h.broadcast(sl.key.visit, participantLeftMsg{header: hdr("participant_left", ""), ParticipantID: sl.key.participant})
+	}
+}
+
+// roster lists the slots of a visit.
+func (h *mediaHub) roster(visit uuid.UUID) []*mediaSlot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*mediaSlot
+	for k, sl := range h.slots {
+		if k.visit == visit {
+			out = append(out, sl)
+		}
+	}
+	return out
+}
+
+// broadcast posts msg to every session attached in the visit's room.
+func (h *mediaHub) broadcast(visit uuid.UUID, msg any) {
+	for _, sl := range h.roster(visit) {
+		sl.mu.Lock()
+		s := sl.sess
+		sl.mu.Unlock()
+		if s != nil {
+			s.post(msg)
+		}
+	}
+}
+
+// broadcastExcept posts msg to every session in the visit's room but one.
+func (h *mediaHub) broadcastExcept(visit uuid.UUID, skip *session, msg any) {
+	for _, sl := range h.roster(visit) {
+		sl.mu.Lock()
+		s := sl.sess
+		sl.mu.Unlock()
+		if s != nil && s != skip {
+			s.post(msg)
+		}
+	}
+}
+
+// slot returns the slot of a participant of a visit, or nil.
+func (h *mediaHub) slot(visit uuid.UUID, participant string) *mediaSlot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.slots[slotKey{visit: visit, participant: participant}]
+}
+
+// close drops every slot (server shutdown).
+func (h *mediaHub) close() {
+	h.mu.Lock()
+	all := make([]*mediaSlot, 0, len(h.slots))
+	for _, sl := range h.slots {
+		all = append(all, sl)
+	}
+	h.mu.Unlock()
+	for _, sl := range all {
+		h.drop(sl)
+	}
+}
