@@ -139,6 +139,19 @@ func TestVisitMediaThroughSignaling(t *testing.T) {
 	if n := st.srv.media.sfu.Room(p.visitID.String()).Len(); n != 2 {
 		t.Fatalf("room has %d participants after a resume, want 2", n)
 	}
+
+	// Ending the visit closes everyone's media.
+	if _, err := st.svc.Complete(ctx, cs.clinician, p.visitID); err != nil {
+		t.Fatal(err)
+	}
+	for _, peer := range []*wsPeer{patient2, clin} {
+		if m := peer.await("media_stopped", 5*time.Second); m.Reason != "visit_ended" {
+			t.Fatalf("%s: media_stopped reason %q after the visit ended", peer.name, m.Reason)
+		}
+	}
+	eventually(t, 5*time.Second, "the room to empty", func() bool {
+		return st.srv.media.sfu.Room(p.visitID.String()).Len() == 0
+	})
 }
 
 // A guest (an interpreter) joins after the clinician admits them: three
