@@ -1,13 +1,10 @@
 package sfu
 
 import (
-	"context"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,73 +30,6 @@ func newTestSFU(t testing.TB, cfg Config) *SFU {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// pump writes synthetic packets to a local track every 10ms: VP8 with a
-// keyframe every 25 packets (and first), or Opus. Payloads carry the
-// marker and the source sequence number.
-type pump struct {
-	stop chan struct{}
-	wg   sync.WaitGroup
-}
-
-func startPump(track *webrtc.TrackLocalStaticRTP, video bool, marker string) *pump {
-	return startPumpExt(track, video, marker, 0)
-}
-
-// startPumpExt also sets an RFC 6464 audio level (-seq%128 dBov) under the
-// given extension ID when it is not 0.
-func startPumpExt(track *webrtc.TrackLocalStaticRTP, video bool, marker string, levelID uint8) *pump {
-	return startPumpCodec(track, video, marker, levelID, [2]byte{0x10, 0x00}, [2]byte{0x10, 0x01})
-}
-
-// startPumpCodec sends video payloads that start with key or delta (the
-// codec's keyframe / delta-frame descriptor bytes).
-func startPumpCodec(track *webrtc.TrackLocalStaticRTP, video bool, marker string, levelID uint8, key, delta [2]byte) *pump {
-	p := &pump{stop: make(chan struct{})}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for seq := uint16(0); ; seq++ {
-			select {
-			case <-p.stop:
-				return
-			case <-tick.C:
-			}
-			var payload []byte
-			if video {
-				payload = delta[:]
-				if seq%25 == 0 {
-					payload = key[:]
-				}
-				payload = append([]byte(nil), payload...)
-			} else {
-				payload = []byte{0xfc}
-			}
-			payload = append(payload, marker...)
-			payload = binary.BigEndian.AppendUint16(payload, seq)
-			ts := uint32(seq) * 3000
-			if !video {
-				ts = uint32(seq) * 480
-			}
-			pkt := &rtp.Packet{
-				Header:  rtp.Header{Version: 2, Marker: video, SequenceNumber: seq, Timestamp: ts},
-				Payload: payload,
-			}
-			if levelID != 0 {
-				_ = pkt.SetExtension(levelID, []byte{0x80 | byte(seq%128)})
-			}
-			_ = track.WriteRTP(pkt)
-		}
-	}()
-	return p
-}
-
-func (p *pump) close() {
-	close(p.stop)
-	p.wg.Wait()
 }
 
 // markerOf returns the marker string inside a received payload.
@@ -343,58 +273,6 @@ func TestNACKAndPLI(t *testing.T) {
 	eventually(t, 3*time.Second, "second PLI upstream", func() bool { return a.countRTCP(isPLI) == base+2 })
 
 	pm.close()
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	a.close()
-	b.close()
-	checkLeaks()
-}
-
-// TestGlare: the peer's offer crosses the SFU's pending offer. The SFU,
-// impolite, refuses it with ErrGlare and keeps its own offer, which the
-// peer then answers; media flows and the peer can publish afterwards.
-func TestGlare(t *testing.T) {
-	checkLeaks := goroutineBaseline(t)
-	s := newTestSFU(t, Config{})
-	room := s.Room("visit-glare")
-	a := newTestPeer(t, room, "a")
-	av, _ := a.publish(webrtc.MimeTypeVP8, "a-cam")
-	pa := startPump(av, true, "A")
-	eventually(t, 10*time.Second, "a published", func() bool {
-		room.mu.Lock()
-		defer room.mu.Unlock()
-		return len(room.pubs) == 1
-	})
-
-	b := newTestPeerPaused(t, room, "b", "")
-	eventually(t, 5*time.Second, "SFU offer to b", func() bool { return len(b.signals) > 0 })
-	// A crossing offer (from a scratch connection, since a Pion peer
-	// cannot roll back its own) is refused and changes nothing.
-	scratch, err := webrtc.NewPeerConnection(webrtc.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := scratch.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo); err != nil {
-		t.Fatal(err)
-	}
-	crossing, err := scratch.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = scratch.Close()
-	if err := b.part.HandleOffer(context.Background(), crossing.SDP); !errors.Is(err, ErrGlare) {
-		t.Fatalf("crossing offer: %v, want ErrGlare", err)
-	}
-	b.start() // answers the SFU's offer
-	waitForMedia(t, b, "a/a-cam", "A", true, 20)
-
-	bv, _ := b.publish(webrtc.MimeTypeVP8, "b-cam")
-	pb := startPump(bv, true, "B")
-	waitForMedia(t, a, "b/b-cam", "B", true, 20)
-
-	pa.close()
-	pb.close()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -42,9 +42,20 @@ func TestNewWithTCPAndPublicIP(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	s := newTestSFU(t, Config{TCPPort: port, PublicIPs: []string{"203.0.113.7"}})
+	uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	udpPort := uc.LocalAddr().(*net.UDPAddr).Port
+	_ = uc.Close()
+	s := newTestSFU(t, Config{UDPPort: udpPort, TCPPort: port, PublicIPs: []string{"203.0.113.7"}})
 	if len(s.UDPAddrs()) == 0 {
 		t.Fatal("no UDP listen address")
+	}
+	for _, a := range s.UDPAddrs() {
+		if a.(*net.UDPAddr).Port != udpPort {
+			t.Fatalf("ICE UDP mux on %s, want port %d", a, udpPort)
+		}
 	}
 	// The public address replaces host candidates.
 	var mu sync.Mutex
