@@ -19,8 +19,8 @@ const maxChatRunes = 2000
 func mediaHandlers() map[string]handler {
 	return map[string]handler{
 		"join":               {fn: handleJoin},
-		"offer":              {fn: handleOffer},
-		"answer":             {fn: handleAnswer},
+		"offer":              {fn: sdpHandler((*sfu.Participant).HandleOffer)},
+		"answer":             {fn: sdpHandler((*sfu.Participant).HandleAnswer)},
 		"publish":            {fn: handlePublish},
 		"ice_restart":        {fn: handleICERestart},
 		"candidate":          {fn: handleCandidate},
@@ -132,28 +132,20 @@ func sdpError(err error) error {
 	return err
 }
 
-func handleOffer(ctx context.Context, s *session, m inbound) error {
-	p, err := s.joined()
-	if err != nil {
-		return err
+// sdpHandler adapts one of the participant's SDP methods (HandleOffer,
+// HandleAnswer) to a message handler.
+func sdpHandler(apply func(*sfu.Participant, context.Context, string) error) func(context.Context, *session, inbound) error {
+	return func(ctx context.Context, s *session, m inbound) error {
+		p, err := s.joined()
+		if err != nil {
+			return err
+		}
+		pl, err := payload[sdpPayload](m)
+		if err != nil || pl.SDP == "" {
+			return badMessage("sdp is required")
+		}
+		return sdpError(apply(p, ctx, pl.SDP))
 	}
-	pl, err := payload[sdpPayload](m)
-	if err != nil || pl.SDP == "" {
-		return badMessage("sdp is required")
-	}
-	return sdpError(p.HandleOffer(ctx, pl.SDP))
-}
-
-func handleAnswer(ctx context.Context, s *session, m inbound) error {
-	p, err := s.joined()
-	if err != nil {
-		return err
-	}
-	pl, err := payload[sdpPayload](m)
-	if err != nil || pl.SDP == "" {
-		return badMessage("sdp is required")
-	}
-	return sdpError(p.HandleAnswer(ctx, pl.SDP))
 }
 
 // handlePublish asks the server to offer receive slots for the client's
