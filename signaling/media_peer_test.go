@@ -36,6 +36,7 @@ type wsPeer struct {
 
 	mu       sync.Mutex
 	received map[webrtc.RTPCodecType]int // packets from others, by kind
+	tracks   map[string]int              // packets from others, by stream/track id
 	events   []peerMsg                   // every non-SDP message, in order
 }
 
@@ -59,7 +60,7 @@ type peerMsg struct {
 func newWSPeer(t *testing.T, name string) *wsPeer {
 	t.Helper()
 	p := &wsPeer{t: t, name: name, msgs: make(chan peerMsg, 1024),
-		done: make(chan struct{}), received: map[webrtc.RTPCodecType]int{}}
+		done: make(chan struct{}), received: map[webrtc.RTPCodecType]int{}, tracks: map[string]int{}}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -190,14 +191,41 @@ func (p *wsPeer) send(tr *webrtc.TrackLocalStaticRTP, vp8 bool, every time.Durat
 }
 
 func (p *wsPeer) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	key := track.StreamID() + "/" + track.ID()
 	for {
 		if _, _, err := track.ReadRTP(); err != nil {
 			return
 		}
 		p.mu.Lock()
 		p.received[track.Kind()]++
+		p.tracks[key]++
 		p.mu.Unlock()
 	}
+}
+
+// trackCount is how many remote tracks have delivered packets.
+func (p *wsPeer) trackCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.tracks)
+}
+
+// shareScreen adds a second video track (a screen share) and asks the
+// server for a receive slot for it.
+func (p *wsPeer) shareScreen() {
+	p.t.Helper()
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", p.name)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	sender, err := p.pc.AddTrack(tr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.wg.Add(2)
+	go p.drainRTCP(sender)
+	go p.send(tr, true, 66*time.Millisecond)
+	p.write(map[string]any{"v": 1, "type": "publish", "kinds": []string{"video"}})
 }
 
 // restartICE asks the server for an ICE-restart offer.

@@ -248,3 +248,30 @@ func TestCrossedOffersAreGlare(t *testing.T) {
 	c.send(map[string]any{"v": 1, "type": "ping"})
 	c.expectType(5*time.Second, "pong")
 }
+
+// A screen share is one more video track: the others receive it beside the
+// camera and the microphone.
+func TestScreenShareIsAnExtraVideoTrack(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	st := w.start(testConfig(), nil)
+	startMedia(t, w, st)
+	cs := st.newClinic(t, "north")
+	st.auth.addStaff("clin", cs.clinician)
+	p := w.newPatient(t, st, cs, "Grace Hopper")
+	checkIn(t, st, p)
+	if _, err := st.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
+		t.Fatal(err)
+	}
+	patient, clin := newWSPeer(t, "patient"), newWSPeer(t, "clinician")
+	patient.connect(st.ts, patientHeaders(p.token))
+	clin.connect(st.ts, staffHeaders("clin"))
+	for _, peer := range []*wsPeer{patient, clin} {
+		peer.write(map[string]any{"v": 1, "type": "join", "visit_id": p.visitID})
+		peer.await("joined", 5*time.Second)
+	}
+	patient.publish()
+	eventually(t, 20*time.Second, "camera and microphone at the clinician", func() bool { return clin.trackCount() == 2 })
+	patient.shareScreen()
+	eventually(t, 20*time.Second, "the screen share at the clinician", func() bool { return clin.trackCount() == 3 })
+}
