@@ -1,5 +1,7 @@
-// Package web serves the embedded browser pages: for now a landing page
-// with the staff sign-in link and a placeholder at /join, where patient
-// links land. The full browser app arrives later. Pages use no inline
-// script or style, so they work under the server's strict CSP.
+// Package web serves the embedded browser pages: a landing page with the
+// staff sign-in link, the patient page at /join (link, date-of-birth check,
+// check-in, waiting room, call) and the staff call page at /call. Plain ES
+// modules and CSS, no build step; call.js holds the shared WebRTC call
+// (perfect negotiation as the polite peer against the SFU). Pages use no
+// inline script or style, so they work under the server's strict CSP.
 package web

@@ -16,7 +16,9 @@ func TestPages(t *testing.T) {
 		wantStatus               int
 	}{
 		{"/", "text/html; charset=utf-8", `href="/auth/login"`, 200},
-		{"/join", "text/html; charset=utf-8", "later version", 200},
+		{"/join", "text/html; charset=utf-8", `src="/static/join.js"`, 200},
+		{"/call", "text/html; charset=utf-8", `src="/static/staff-call.js"`, 200},
+		{"/static/call.js", "text/javascript; charset=utf-8", "export class Call", 200},
 		{"/static/style.css", "text/css; charset=utf-8", "font-family", 200},
 		{"/nothing", "", "", 404},
 	}
@@ -34,7 +36,7 @@ func TestPages(t *testing.T) {
 // TestNoInlineScriptOrStyle keeps the pages working under script-src and
 // style-src 'self'.
 func TestNoInlineScriptOrStyle(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/join.html"} {
+	for _, name := range []string{"static/index.html", "static/join.html", "static/call.html"} {
 		b, err := static.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +46,20 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 			if strings.Contains(s, bad) {
 				t.Errorf("%s contains %q", name, bad)
 			}
+		}
+	}
+}
+
+// TestScriptsLogNoData keeps PHI out of browser consoles: the pages' scripts
+// use no console.log at all, and warn only with fixed texts.
+func TestScriptsLogNoData(t *testing.T) {
+	for _, name := range []string{"static/call.js", "static/join.js", "static/staff-call.js"} {
+		b, err := static.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "console.log") {
+			t.Errorf("%s uses console.log", name)
 		}
 	}
 }

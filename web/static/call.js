@@ -1,0 +1,360 @@
+// Shared call module for the patient page (/join) and the staff call page
+// (/call): the /ws signaling socket with reconnect, and the WebRTC call
+// through the SFU (docs/signaling.md, "Media").
+//
+// Negotiation is "perfect negotiation" with this page as the POLITE peer:
+// the server is impolite and never rolls back. When our offer crosses one of
+// the server's, we roll ours back (setRemoteDescription does it implicitly),
+// answer the server's offer and offer again.
+//
+// Test-only convenience: `?relay=1` in the page URL, or
+// localStorage["televisit.relay"] = "1", sets iceTransportPolicy "relay" so
+// the media must go through the TURN servers from `joined.ice_servers`.
+//
+// Never log PHI: this module logs nothing but fixed texts and state names.
+
+const TERMINAL_CLOSE = new Set([4400, 4401, 4403, 4409]);
+
+let nextID = 0;
+
+// openSocket opens /ws on this origin, sends hello and hands every server
+// message to onMessage. When the socket drops it reconnects with backoff
+// (0.5 s doubling up to 10 s) and calls onOpen again after each hello; it
+// gives up on the close codes that say not to reconnect and calls
+// onClosed(code). onState gets "connecting", "open" or "reconnecting".
+export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState = () => {}, onClosed = () => {} }) {
+  let ws = null;
+  let attempt = 0;
+  let stopped = false;
+  let timer = null;
+
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+
+  function send(msg) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify({ v: 1, id: "c-" + ++nextID, ...msg }));
+    return true;
+  }
+
+  function connect() {
+    onState(attempt === 0 ? "connecting" : "reconnecting");
+    const sock = new WebSocket(url);
+    ws = sock;
+    sock.onopen = () => {
+      attempt = 0;
+      send({ type: "hello", ...hello });
+      onState("open");
+      onOpen();
+    };
+    sock.onmessage = (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      onMessage(msg);
+    };
+    sock.onclose = (ev) => {
+      if (ws !== sock) return;
+      ws = null;
+      if (stopped) return;
+      if (TERMINAL_CLOSE.has(ev.code)) {
+        stopped = true;
+        onClosed(ev.code);
+        return;
+      }
+      onState("reconnecting");
+      const delay = Math.min(10000, 500 * 2 ** attempt);
+      attempt++;
+      timer = setTimeout(connect, delay);
+    };
+  }
+
+  connect();
+  return {
+    send,
+    // reconnect drops the current socket as a network failure would; the
+    // usual reconnect follows (used by tests, and after network changes).
+    reconnect() {
+      if (ws) ws.close(4000, "reconnect");
+    },
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+      if (ws) ws.close(1000);
+      ws = null;
+    },
+  };
+}
+
+// relayOnly reports the test-only relay switch (see the top of this file).
+export function relayOnly() {
+  try {
+    if (new URLSearchParams(location.search).get("relay") === "1") return true;
+    return localStorage.getItem("televisit.relay") === "1";
+  } catch {
+    return false;
+  }
+}
+
+// getMedia asks for the camera and the microphone.
+export function getMedia() {
+  return navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 20 } },
+  });
+}
+
+// Call is one participant's media session in the visit's room. socket is
+// what openSocket returns; remotes is the element that gets a <video> (and an
+// <audio>) per remote stream; onState gets "joining", "connecting",
+// "connected", "failed", "stopped" (with the reason) or "error" (with the
+// error code).
+export class Call {
+  constructor({ socket, stream, remotes, visitID = null, onState = () => {} }) {
+    this.socket = socket;
+    this.send = (msg) => socket.send(msg);
+    this.iceRestarts = 0; // ICE restarts offered (after resumed joins or failures)
+    this.stream = stream;
+    this.remotes = remotes;
+    this.visitID = visitID;
+    this.onState = onState;
+    this.pc = null;
+    this.wantJoined = false;
+    this.makingOffer = false;
+    this.offerAgain = false;
+    this.restartPending = false;
+    this.pending = []; // remote candidates before a remote description
+    this.queue = Promise.resolve(); // server messages, one at a time
+    window.call = this;
+  }
+
+  // join asks the server for a place in the room (again after a reconnect).
+  join() {
+    this.wantJoined = true;
+    this.onState("joining");
+    const msg = { type: "join" };
+    if (this.visitID) msg.visit_id = this.visitID;
+    this.send(msg);
+  }
+
+  // socketOpened rejoins after a reconnect.
+  socketOpened() {
+    if (this.wantJoined) this.join();
+  }
+
+  // leave closes the media; stop is what the server ended.
+  leave() {
+    this.wantJoined = false;
+    this.send({ type: "leave" });
+    this.closePC();
+  }
+
+  closePC() {
+    if (this.pc) this.pc.close();
+    this.pc = null;
+    this.pending = [];
+    this.remotes.replaceChildren();
+  }
+
+  // handle takes a server message; it returns false for messages that are
+  // not about media.
+  handle(msg) {
+    switch (msg.type) {
+      case "joined":
+      case "offer":
+      case "answer":
+      case "candidate":
+        this.enqueue(() => this.onMedia(msg));
+        return true;
+      case "media_stopped":
+        this.wantJoined = false;
+        this.closePC();
+        this.onState("stopped", msg.reason);
+        return true;
+      case "media_state":
+        return true;
+      case "error":
+        if (msg.code === "glare") {
+          this.offerAgain = true;
+          this.enqueue(() => this.maybeOfferAgain());
+          return true;
+        }
+        if (["not_admitted", "not_joined", "media_unavailable", "bad_sdp"].includes(msg.code) ||
+          (this.wantJoined && msg.code === "forbidden")) {
+          this.onState("error", msg.code);
+          return true;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  // enqueue runs signaling steps one at a time, in order: server messages,
+  // our offers and re-offers. An answer is thus always sent before the
+  // next offer is made.
+  enqueue(step) {
+    this.queue = this.queue.then(step).catch((err) => {
+      console.warn("call: signaling step failed:", err && err.name);
+    });
+  }
+
+  async onMedia(msg) {
+    switch (msg.type) {
+      case "joined":
+        return this.onJoined(msg);
+      case "offer":
+        return this.onOffer(msg.sdp);
+      case "answer":
+        return this.onAnswer(msg.sdp);
+      case "candidate":
+        return this.onCandidate(msg.candidate);
+    }
+  }
+
+  onJoined(msg) {
+    const config = { iceServers: msg.ice_servers || [] };
+    if (relayOnly()) config.iceTransportPolicy = "relay";
+    if (this.pc && msg.resumed) {
+      this.pc.setConfiguration(config); // fresh TURN credentials
+      this.onState(this.pc.connectionState === "connected" ? "connected" : "connecting");
+      this.restartPending = true;
+      return this.maybeOfferAgain();
+    }
+    this.closePC();
+    const pc = new RTCPeerConnection(config);
+    this.pc = pc;
+    pc.onicecandidate = (ev) => {
+      if (ev.candidate && this.pc === pc) this.send({ type: "candidate", candidate: ev.candidate.toJSON() });
+    };
+    pc.onnegotiationneeded = () => {
+      if (this.pc === pc) this.enqueue(() => this.offer());
+    };
+    pc.onsignalingstatechange = () => {
+      if (this.pc === pc && pc.signalingState === "stable") this.enqueue(() => this.maybeOfferAgain());
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.pc !== pc) return;
+      const s = pc.connectionState;
+      if (s === "connected" || s === "failed" || s === "connecting") this.onState(s);
+      if (s === "failed") {
+        // A network change broke the path: restart ICE (new candidates).
+        this.restartPending = true;
+        this.enqueue(() => this.maybeOfferAgain());
+      }
+    };
+    pc.ontrack = (ev) => this.addRemote(ev);
+    this.onState("connecting");
+    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+  }
+
+  // offer makes and sends an offer. Steps are queued, so a server offer is
+  // a collision exactly when it finds us in have-local-offer.
+  async offer(iceRestart = false) {
+    const pc = this.pc;
+    if (!pc) return;
+    if (this.makingOffer || pc.signalingState !== "stable") {
+      this.offerAgain = true; // once the current exchange is over
+      return;
+    }
+    try {
+      this.makingOffer = true;
+      if (iceRestart) {
+        await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+      } else {
+        await pc.setLocalDescription();
+      }
+      if (this.pc !== pc || pc.signalingState !== "have-local-offer") return;
+      this.send({ type: "offer", sdp: pc.localDescription.sdp });
+    } catch (err) {
+      console.warn("call: offer failed:", err && err.name);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  // maybeOfferAgain offers once the connection is stable again, after a
+  // refused (glare) offer or for an ICE restart after a reconnect.
+  async maybeOfferAgain() {
+    const pc = this.pc;
+    if (!pc || this.makingOffer || pc.signalingState !== "stable") return;
+    if (this.restartPending) {
+      this.restartPending = false;
+      this.offerAgain = false;
+      this.iceRestarts++;
+      return this.offer(true);
+    }
+    if (this.offerAgain) {
+      this.offerAgain = false;
+      return this.offer();
+    }
+  }
+
+  async onOffer(sdp) {
+    const pc = this.pc;
+    if (!pc) return;
+    // Polite: a colliding offer of ours is rolled back by
+    // setRemoteDescription (implicit rollback); the server will refuse
+    // ours with "glare", and we offer again once stable.
+    if (this.makingOffer || pc.signalingState !== "stable") this.offerAgain = true;
+    await pc.setRemoteDescription({ type: "offer", sdp });
+    await this.flushCandidates();
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    this.send({ type: "answer", sdp: answer.sdp });
+  }
+
+  async onAnswer(sdp) {
+    const pc = this.pc;
+    if (!pc || pc.signalingState !== "have-local-offer") return; // stale: our offer was rolled back
+    await pc.setRemoteDescription({ type: "answer", sdp });
+    await this.flushCandidates();
+  }
+
+  async onCandidate(candidate) {
+    const pc = this.pc;
+    if (!pc || !candidate) return;
+    if (!pc.remoteDescription) {
+      this.pending.push(candidate);
+      return;
+    }
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch {
+      console.warn("call: a remote candidate was refused");
+    }
+  }
+
+  async flushCandidates() {
+    const list = this.pending;
+    this.pending = [];
+    for (const c of list) await this.onCandidate(c);
+  }
+
+  addRemote(ev) {
+    const stream = ev.streams[0] || new MediaStream([ev.track]);
+    const kind = ev.track.kind;
+    const key = stream.id + ":" + kind;
+    let el = [...this.remotes.children].find((e) => e.dataset.key === key);
+    if (!el) {
+      el = document.createElement(kind === "video" ? "video" : "audio");
+      el.dataset.key = key;
+      el.autoplay = true;
+      if (kind === "video") {
+        el.muted = true; // the sound plays from the <audio> element
+        el.playsInline = true;
+        el.setAttribute("aria-label", "Video of another participant");
+        el.className = "remote-video";
+      }
+      this.remotes.append(el);
+    }
+    el.srcObject = stream;
+    stream.onremovetrack = () => {
+      if (stream.getTracks().length === 0) {
+        for (const e of [...this.remotes.children]) if (e.dataset.key.startsWith(stream.id + ":")) e.remove();
+      }
+    };
+  }
+}
