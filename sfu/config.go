@@ -36,6 +36,14 @@ type Config struct {
 	DisableBandwidthEstimation bool
 	// InitialBitrate seeds the send-side estimator, bits/s (default 1 Mbit/s).
 	InitialBitrate int
+	// AwaitPeerOffer makes the SFU wait, before its first offer to a
+	// participant, until the peer offers or asks for one (Publish,
+	// Renegotiate, RestartICE). Whoever offers first fixes the header
+	// extension IDs for the session, and browsers refuse their own later
+	// offer when it mixes the SFU's IDs with their defaults (a BUNDLE
+	// collision), so servers for browsers set it. Peers that never offer
+	// must then ask with Publish or Renegotiate.
+	AwaitPeerOffer bool
 	// SignalQueueLimit is how many outgoing signals may wait for a slow
 	// consumer before the participant is closed (default 256).
 	SignalQueueLimit int

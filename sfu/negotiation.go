@@ -50,6 +50,7 @@ func (p *Participant) answer(offer string) (reoffer bool, err error) {
 	if p.awaitingAnswer || p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 		return false, ErrGlare
 	}
+	p.peerSpoke = true
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}
 	if err := p.pc.SetRemoteDescription(desc); err != nil {
 		return false, fmt.Errorf("sfu: handle offer: %w: %w", ErrBadSDP, err)
@@ -103,18 +104,33 @@ func (p *Participant) applyAnswer(answer string) (reoffer bool, err error) {
 }
 
 // Renegotiate makes the SFU send a fresh offer (SignalOffer), or as soon
-// as the current offer/answer exchange completes.
-func (p *Participant) Renegotiate() { p.negotiate() }
+// as the current offer/answer exchange completes. It also tells the SFU the
+// peer is ready for offers (a receive-only peer that will not offer).
+func (p *Participant) Renegotiate() {
+	p.markSpoke()
+	p.negotiate()
+}
+
+// markSpoke records that the peer may now be sent offers.
+func (p *Participant) markSpoke() {
+	p.negMu.Lock()
+	p.peerSpoke = true
+	p.negMu.Unlock()
+}
 
 // negotiate creates and sends an offer when the connection is stable,
 // else remembers that one is needed.
+//
+// With Config.AwaitPeerOffer the SFU does not make the first offer: it
+// waits until the peer has offered or asked for one (Publish, Renegotiate,
+// RestartICE).
 func (p *Participant) negotiate() {
 	p.negMu.Lock()
 	defer p.negMu.Unlock()
 	if p.isClosed() {
 		return
 	}
-	if p.awaitingAnswer || p.pc.SignalingState() != webrtc.SignalingStateStable {
+	if !p.peerSpoke || p.awaitingAnswer || p.pc.SignalingState() != webrtc.SignalingStateStable {
 		p.negPending = true
 		return
 	}

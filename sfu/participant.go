@@ -32,6 +32,7 @@ type Participant struct {
 	awaitingAnswer bool
 	negPending     bool
 	iceRestart     bool // the next offer restarts ICE
+	peerSpoke      bool // the peer offered or asked for an offer: see negotiate
 	pendingCands   []webrtc.ICECandidateInit
 
 	mu     sync.Mutex
@@ -69,6 +70,8 @@ func newParticipant(r *Room, id string, opts JoinOptions) (*Participant, error) 
 		pubs:     map[string]*publication{},
 		downs:    map[*publication]*subscription{},
 		done:     make(chan struct{}),
+		// Unless configured to wait, the SFU may offer first.
+		peerSpoke: !r.sfu.cfg.AwaitPeerOffer,
 	}
 	pc, err := r.sfu.newPeerConnection(func(e cc.BandwidthEstimator) {
 		p.estimator.Store(&estimatorBox{e})

@@ -11,12 +11,25 @@ import (
 // remote peer, having added its tracks, answers with them attached to those
 // m-lines. With Publish and RestartICE the SFU is the only offerer, so
 // offers never cross: the way for peers that cannot roll back an offer.
-// (Simulcast needs the peer's own offer.)
+// (Simulcast needs the peer's own offer.) With no kinds the peer only
+// receives: it is sent an offer as soon as there is something to receive.
 func (p *Participant) Publish(kinds ...webrtc.RTPCodecType) error {
 	p.negMu.Lock()
 	if p.isClosed() {
 		p.negMu.Unlock()
 		return ErrClosed
+	}
+	if len(kinds) == 0 {
+		// Receive only: offer now only if there is something to offer;
+		// otherwise the next subscription will.
+		p.peerSpoke = true
+		pending := p.negPending
+		p.negPending = false
+		p.negMu.Unlock()
+		if pending {
+			p.negotiate()
+		}
+		return nil
 	}
 	for _, k := range kinds {
 		if k != webrtc.RTPCodecTypeAudio && k != webrtc.RTPCodecTypeVideo {
@@ -29,6 +42,7 @@ func (p *Participant) Publish(kinds ...webrtc.RTPCodecType) error {
 			return fmt.Errorf("sfu: publish: %w", err)
 		}
 	}
+	p.peerSpoke = true
 	p.negMu.Unlock()
 	p.negotiate()
 	return nil
@@ -38,7 +52,7 @@ func (p *Participant) Publish(kinds ...webrtc.RTPCodecType) error {
 // reconnect), now or as soon as the current exchange completes.
 func (p *Participant) RestartICE() {
 	p.negMu.Lock()
-	p.iceRestart = true
+	p.iceRestart, p.peerSpoke = true, true
 	p.negMu.Unlock()
 	p.negotiate()
 }

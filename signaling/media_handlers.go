@@ -149,7 +149,8 @@ func sdpHandler(apply func(*sfu.Participant, context.Context, string) error) fun
 }
 
 // handlePublish asks the server to offer receive slots for the client's
-// tracks (one per kind listed), for clients that never offer themselves.
+// tracks (one per kind listed), for clients that never offer themselves;
+// with no kinds it only asks for the others' tracks (receive only).
 func handlePublish(_ context.Context, s *session, m inbound) error {
 	p, err := s.joined()
 	if err != nil {
@@ -159,8 +160,8 @@ func handlePublish(_ context.Context, s *session, m inbound) error {
 	if err != nil {
 		return err
 	}
-	if len(pl.Kinds) == 0 || len(pl.Kinds) > 4 {
-		return badMessage("kinds must list 1 to 4 of audio, video")
+	if len(pl.Kinds) > 4 {
+		return badMessage("kinds must list at most 4 of audio, video")
 	}
 	kinds := make([]webrtc.RTPCodecType, len(pl.Kinds))
 	for i, k := range pl.Kinds {

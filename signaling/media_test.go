@@ -16,7 +16,7 @@ import (
 // startMedia gives the stack's server an SFU on loopback.
 func startMedia(t *testing.T, w *world, st *stack) *sfu.SFU {
 	t.Helper()
-	m, err := sfu.New(sfu.Config{IncludeLoopback: true}, w.log)
+	m, err := sfu.New(sfu.Config{IncludeLoopback: true, AwaitPeerOffer: true}, w.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +270,7 @@ func TestScreenShareIsAnExtraVideoTrack(t *testing.T) {
 		peer.write(map[string]any{"v": 1, "type": "join", "visit_id": p.visitID})
 		peer.await("joined", 5*time.Second)
 	}
+	clin.write(map[string]any{"v": 1, "type": "publish", "kinds": []string{}}) // receive only
 	patient.publish()
 	eventually(t, 20*time.Second, "camera and microphone at the clinician", func() bool { return clin.trackCount() == 2 })
 	patient.shareScreen()
