@@ -21,6 +21,8 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", page(files, "index.html"))
 	mux.Handle("GET /join", page(files, "join.html"))
 	mux.Handle("GET /call", page(files, "call.html"))
+	mux.Handle("GET /schedule", page(files, "schedule.html"))
+	mux.Handle("GET /console", page(files, "console.html"))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(files)))
 }
 

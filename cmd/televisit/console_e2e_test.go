@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/televisit/televisit/internal/browsertest"
+	"github.com/televisit/televisit/internal/devoidc"
+	"github.com/televisit/televisit/internal/devoidc/devoidctest"
+	"github.com/televisit/televisit/internal/pgtest"
+	"github.com/televisit/televisit/internal/sealbox"
+	"github.com/televisit/televisit/visits"
+)
+
+// consoleServer is a running televisit (no media needed) with the visits
+// service of its database, for seeding and checking from the test.
+type consoleServer struct {
+	base   string
+	svc    *visits.Service
+	clinic uuid.UUID
+	staff  map[string]uuid.UUID
+	logs   *syncBuffer
+}
+
+func startConsoleServer(t *testing.T) *consoleServer {
+	t.Helper()
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	idp := devoidctest.StartDemo(t, base+"/auth/callback")
+	webClient := idp.Client(t, devoidc.DemoWebClient)
+	spec, err := sealbox.GenerateSpec("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "phi")
+	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbURL := pgtest.NewDBURL(t)
+	env := []string{
+		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port,
+		"TELEVISIT_SERVER_PUBLIC_URL=" + base,
+		"TELEVISIT_DATABASE_URL=" + dbURL,
+		"TELEVISIT_KEYS_PHI_FILE=" + keyFile,
+		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer,
+		"TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
+		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
+		"TELEVISIT_MEDIA_UDP_PORT=0",
+		"TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--migrate"}, stdio{out: logs, err: logs, environ: env})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("serve did not stop within 60s")
+		}
+		if t.Failed() {
+			t.Logf("server log (tail):\n%s", tail(logs.String(), 6000))
+		}
+	})
+	waitServing(t, base, done, logs)
+
+	pool, err := openPool(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	keys, err := sealbox.ParseKeyring(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}
+}
+
+// newVisit schedules a visit of the demo clinic (clinician "" = the pool).
+func (s *consoleServer) newVisit(t *testing.T, name, dob, clinician string) uuid.UUID {
+	t.Helper()
+	p := demoPatient{patient: visits.Patient{Name: name, DateOfBirth: dob, Email: "console@example.org"}, clinician: clinician}
+	v, err := createDemoVisit(context.Background(), s.svc, s.clinic, s.staff, p, time.Now().Truncate(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.ID
+}
+
+// checkIn takes the patient's own path: a fresh link, the date-of-birth
+// check (identity checked) and the check-in, through the service.
+func (s *consoleServer) checkIn(t *testing.T, visit uuid.UUID, dob, consent string) {
+	t.Helper()
+	ctx := context.Background()
+	link, err := s.svc.IssueLink(ctx, seedActor, visit, visits.IssueLinkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, _ := strings.Cut(link.URL, "#")
+	anon := visits.Actor{Kind: visits.ActorAnonymous, ID: "console-test", ClientAddr: "127.0.0.1"}
+	ps, err := s.svc.VerifyPatient(ctx, anon, token, dob)
+	if err != nil {
+		t.Fatalf("date-of-birth check: %v", err)
+	}
+	a, err := s.svc.AuthenticatePatient(ctx, ps.Token, "127.0.0.1", "console-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := visits.CheckIn{LocationState: "NY", RecordingConsent: consent,
+		DeviceTest: visits.DeviceTest{Camera: "pass", Microphone: "pass", Speaker: "pass", Network: "good"}}
+	if _, err := s.svc.CheckIn(ctx, a, ci); err != nil {
+		t.Fatalf("check-in: %v", err)
+	}
+}
+
+// waitVisit polls the service until ok(visit) or 10 s pass.
+func (s *consoleServer) waitVisit(t *testing.T, id uuid.UUID, what string, ok func(visits.Visit) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, err := s.svc.GetVisit(context.Background(), seedActor, id)
+		if err == nil && ok(v) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: visit status %q clinician %v (%v)", what, v.Status, v.ClinicianID, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("TELEVISIT_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func rowJS(visit uuid.UUID, rest string) string {
+	return fmt.Sprintf(`document.querySelector('#queue li[data-visit=%q]%s')`, visit.String(), rest)
+}
+
+// TestBrowserConsole: the clinician signs in on the provider's login page
+// and watches the live waiting room on /console; patients who check in
+// appear without a reload; the clinician takes a pool visit, marks a
+// no-show (confirming in a dialog) and admits a patient, which opens the
+// call page.
+func TestBrowserConsole(t *testing.T) {
+	srv := startConsoleServer(t)
+	shots := screenshotDir(t)
+	type pt struct{ name, dob string }
+	robin := pt{"Robin Consoletest", "1984-03-12"}
+	morgan := pt{"Morgan Pooltest", "2001-07-04"}
+	casey := pt{"Casey Noshowtest", "1990-01-02"}
+	mine := srv.newVisit(t, robin.name, robin.dob, "clinician")
+	pooled := srv.newVisit(t, morgan.name, morgan.dob, "")
+	absent := srv.newVisit(t, casey.name, casey.dob, "clinician")
+	me := srv.staff["clinician"]
+
+	b := browsertest.Start(t, browsertest.WithName("console"))
+	tab := b.Context()
+
+	step(t, tab, "the console sends the clinician to sign in", func(ctx context.Context) error {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+			return err
+		}
+		if err := browsertest.Navigate(ctx, srv.base+"/console"); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `!!document.getElementById("username")`, browserStepTimeout)
+	})
+	step(t, tab, "the clinician signs in and sees the empty waiting room", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(() => { document.getElementById("username").value = "clinician";
+			document.getElementById("password").value = "demo-clinician";
+			document.querySelector("form").submit(); return true; })()`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `location.pathname === "/console" && document.body.dataset.state === "live" &&
+			document.querySelectorAll("#queue li").length === 0 && !document.getElementById("empty").hidden`, browserStepTimeout)
+	})
+
+	start := time.Now()
+	srv.checkIn(t, mine, robin.dob, "yes")
+	step(t, tab, "a patient who checks in appears within 2 s", func(ctx context.Context) error {
+		err := browsertest.WaitFor(ctx, rowJS(mine, "")+` !== null && document.getElementById("status").textContent.startsWith("1 waiting")`, 2*time.Second-time.Since(start))
+		t.Logf("the patient appeared after %s", time.Since(start).Round(time.Millisecond))
+		return err
+	})
+	srv.checkIn(t, pooled, morgan.dob, "undecided")
+	srv.checkIn(t, absent, casey.dob, "no")
+	step(t, tab, "three patients, with their details", func(ctx context.Context) error {
+		if err := browsertest.WaitFor(ctx, `document.querySelectorAll("#queue li").length === 3`, 2*time.Second); err != nil {
+			return err
+		}
+		return evalJS(ctx, fmt.Sprintf(`(() => {
+			const row = (id) => document.querySelector('#queue li[data-visit="' + id + '"]');
+			const mine = row(%q).textContent, pool = row(%q).textContent;
+			return mine.includes(%q) && mine.includes("Assigned to me") && mine.includes("Recording: yes") &&
+				mine.includes("Device check passed") && mine.includes("Identity checked") && mine.includes("Waiting") &&
+				pool.includes("Pool") && !!row(%q).querySelector('button[data-action="take"]') &&
+				!row(%q).querySelector('button[data-action="take"]') &&
+				document.title === "Waiting room — Televisit" &&
+				[...document.querySelectorAll("#queue button")].every((b) => b.textContent.trim() !== "" && b.tabIndex === 0);
+		})()`, mine, pooled, robin.name, pooled, mine))
+	})
+
+	for _, w := range []struct {
+		name          string
+		width, height int64
+	}{{"console-desktop.png", 1280, 900}, {"console-phone.png", 375, 812}} {
+		step(t, tab, "screenshot "+w.name, func(ctx context.Context) error {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.width, w.height)); err != nil {
+				return err
+			}
+			if err := evalJS(ctx, fitsJS); err != nil {
+				return err
+			}
+			return browsertest.Screenshot(ctx, filepath.Join(shots, w.name))
+		})
+	}
+	t.Logf("screenshots in %s", shots)
+
+	step(t, tab, "the row's actions follow each other on the keyboard, and wait times tick", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(mine, ` button[data-action="admit"]`)+`.focus(), true)`); err != nil {
+			return err
+		}
+		var order []string
+		for range 4 {
+			a, err := browsertest.Eval[string](ctx, `document.activeElement.dataset.action || document.activeElement.id`)
+			if err != nil {
+				return err
+			}
+			order = append(order, a)
+			if err := chromedp.Do(ctx, chromedp.KeyEvent("\t")); err != nil {
+				return err
+			}
+		}
+		if got := strings.Join(order, " "); got != "admit handoff guest noshow" {
+			return fmt.Errorf("tab order %q", got)
+		}
+		return browsertest.WaitFor(ctx, rowJS(mine, ` .wait`)+`.textContent !== "0 s"`, 5*time.Second)
+	})
+
+	step(t, tab, "the clinician takes the pool visit", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(pooled, ` button[data-action="take"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, rowJS(pooled, ` button[data-action="take"]`)+` === null && `+
+			rowJS(pooled, "")+`.textContent.includes("Assigned to me")`, 5*time.Second)
+	})
+	srv.waitVisit(t, pooled, "take", func(v visits.Visit) bool { return v.ClinicianID != nil && *v.ClinicianID == me })
+
+	step(t, tab, "the clinician marks a no-show, confirming in a dialog", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(absent, ` button[data-action="noshow"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("confirm-dialog").open &&
+			document.activeElement === document.getElementById("confirm-cancel")`, 5*time.Second); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("confirm-ok").click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, rowJS(absent, "")+` === null && document.querySelectorAll("#queue li").length === 2 &&
+			document.getElementById("status").textContent.startsWith("2 waiting")`, 5*time.Second)
+	})
+	srv.waitVisit(t, absent, "no-show", func(v visits.Visit) bool { return v.Status == visits.StatusNoShow })
+
+	step(t, tab, "the clinician invites a guest and sees the link once", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(pooled, ` button[data-action="guest"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("guest-dialog").open &&
+			document.activeElement === document.getElementById("guest-name")`, 5*time.Second); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("guest-name").value = "Interpreter Test",
+			document.getElementById("guest-ok").click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("guest-url").value.startsWith(location.origin + "/guest#") &&
+			!document.getElementById("guest-copy").hidden`, 5*time.Second); err != nil {
+			return err
+		}
+		if err := browsertest.Screenshot(ctx, filepath.Join(shots, "console-guest-phone.png")); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("guest-close").click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `!document.getElementById("guest-dialog").open && document.getElementById("guest-url").value === "" &&
+			document.activeElement === `+rowJS(pooled, ` button[data-action="guest"]`), 5*time.Second)
+	})
+
+	step(t, tab, "the socket drops: a banner shows until it is back", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(window.consoleSocket.reconnect(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `!document.getElementById("banner").hidden`, 5*time.Second); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `document.getElementById("banner").hidden && document.body.dataset.state === "live" &&
+			document.querySelectorAll("#queue li").length === 2`, 10*time.Second)
+	})
+
+	step(t, tab, "the clinician hands a visit off to a colleague", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(pooled, ` button[data-action="handoff"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("handoff-dialog").open &&
+			document.getElementById("handoff-select").selectedOptions[0].textContent === "Dr. Jordan Clinician"`, 5*time.Second); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("handoff-ok").click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, rowJS(pooled, "")+`.textContent.includes("Assigned to Dr. Jordan Clinician") && `+
+			rowJS(pooled, ` button`)+` === null`, 5*time.Second)
+	})
+	srv.waitVisit(t, pooled, "hand-off", func(v visits.Visit) bool {
+		return v.ClinicianID != nil && *v.ClinicianID == srv.staff["clinician2"]
+	})
+
+	step(t, tab, "the clinician admits a patient and the call page opens", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(mine, ` button[data-action="admit"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, fmt.Sprintf(`location.pathname === "/call" && location.search === "?visit=%s"`, mine), 5*time.Second)
+	})
+	srv.waitVisit(t, mine, "admit", func(v visits.Visit) bool { return v.Status == visits.StatusInProgress })
+
+	if ex := b.Exceptions(); len(ex) > 0 {
+		t.Errorf("page exceptions: %+v", ex)
+	}
+	for _, m := range b.Messages() {
+		for _, phi := range []string{robin.name, robin.dob, morgan.name, casey.name} {
+			if strings.Contains(m.Text, phi) {
+				t.Errorf("the browser console carries PHI: %q", m.Text)
+			}
+		}
+	}
+	if logs := srv.logs.String(); strings.Contains(logs, robin.name) || strings.Contains(logs, morgan.name) {
+		t.Error("the server log carries a patient's name")
+	}
+}
