@@ -12,9 +12,11 @@ dev:
 	$(GO) run ./cmd/televisit dev
 
 ## test: install what the tests need (idempotently), vet, run every test with -race
+## (one package at a time: the browser and media tests need the two cores to
+## themselves to meet their real-time assertions)
 test: deps
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m -p 1 ./...
 
 ## deps: install the system packages the tests need, only when missing
 deps:
