@@ -16,7 +16,10 @@ import (
 // newSFU builds the SFU from the media settings.
 func newSFU(c config.Media, log *slog.Logger) (*sfu.SFU, error) {
 	m, err := sfu.New(sfu.Config{UDPPort: c.UDPPort, TCPPort: c.TCPPort, PublicIPs: c.PublicIPs,
-		IncludeLoopback: c.IncludeLoopback, MaxParticipants: c.MaxParticipants}, log)
+		IncludeLoopback: c.IncludeLoopback, MaxParticipants: c.MaxParticipants,
+		// Browsers offer first, so their header extension IDs hold for the
+		// whole session (see sfu.Config.AwaitPeerOffer).
+		AwaitPeerOffer: true}, log)
 	if err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
