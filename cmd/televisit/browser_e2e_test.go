@@ -79,27 +79,8 @@ func startCallServer(t *testing.T, turn *turntest.Server) *callServer {
 	if turn != nil {
 		env = append(env, "TELEVISIT_TURN_URLS="+turn.URL(), "TELEVISIT_TURN_SECRET="+turn.Secret)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--migrate"}, stdio{out: logs, err: logs, environ: env})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("serve did not stop within 60s")
-		}
-		if t.Failed() {
-			t.Logf("server log (tail):\n%s", tail(logs.String(), 6000))
-		}
-	})
-	waitServing(t, base, done, logs)
+	ctx := context.Background()
+	logs := serveInProcess(t, base, env)
 
 	// Seed through the service, as `televisit dev` does.
 	pool, err := openPool(ctx, dbURL)
@@ -382,4 +363,32 @@ func TestBrowserVisitThroughTURN(t *testing.T) {
 			t.Errorf("%s is not a relay address of the test's coturn (127.0.0.1:%d-%d)", p.LocalAddress, turn.RelayMin, turn.RelayMax)
 		}
 	}
+}
+
+// serveInProcess runs `televisit serve --migrate` with env until the test
+// ends, waits until it serves at base, and returns its log.
+func serveInProcess(t *testing.T, base string, env []string) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--migrate"}, stdio{out: logs, err: logs, environ: env})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		case <-time.After(60 * time.Second):
+			t.Error("serve did not stop within 60s")
+		}
+		if t.Failed() {
+			t.Logf("server log (tail):\n%s", tail(logs.String(), 6000))
+		}
+	})
+	waitServing(t, base, done, logs)
+	return logs
 }

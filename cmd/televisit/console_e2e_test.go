@@ -57,27 +57,8 @@ func startConsoleServer(t *testing.T) *consoleServer {
 		"TELEVISIT_MEDIA_UDP_PORT=0",
 		"TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--migrate"}, stdio{out: logs, err: logs, environ: env})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("serve did not stop within 60s")
-		}
-		if t.Failed() {
-			t.Logf("server log (tail):\n%s", tail(logs.String(), 6000))
-		}
-	})
-	waitServing(t, base, done, logs)
+	ctx := context.Background()
+	logs := serveInProcess(t, base, env)
 
 	pool, err := openPool(ctx, dbURL)
 	if err != nil {
