@@ -46,11 +46,32 @@ type callServer struct {
 	logs    *syncBuffer
 }
 
-// startCallServer serves televisit with the media settings a developer
-// machine needs (loopback candidates, a free UDP port) and, when turn is
-// not nil, the TURN relay; then seeds a clinic, its staff and one visit of
-// the demo clinician through the visits service, with a fresh link.
+// startCallServer serves televisit (see startSeededServer) with one visit
+// of the demo clinician and a fresh link.
 func startCallServer(t *testing.T, turn *turntest.Server) *callServer {
+	t.Helper()
+	s := startSeededServer(t, turn)
+	ctx := context.Background()
+	p := demoPatients[0] // assigned to the demo clinician
+	v, err := createDemoVisit(ctx, s.svc, s.clinic, s.staff, p, time.Now().Truncate(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := s.svc.IssueLink(ctx, seedActor, v.ID, visits.IssueLinkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link.URL, s.base+"/join#") {
+		t.Fatalf("link %q is not a /join# link of %s", link.URL, s.base)
+	}
+	return &callServer{base: s.base, visitID: v.ID, link: link.URL, dob: p.patient.DateOfBirth, name: p.patient.Name, logs: s.logs}
+}
+
+// startSeededServer serves televisit with the media settings a developer
+// machine needs (loopback candidates, a free UDP port) and, when turn is
+// not nil, the TURN relay; it seeds the demo clinic and its staff through
+// the visits service, as `televisit dev` does.
+func startSeededServer(t *testing.T, turn *turntest.Server) *consoleServer {
 	t.Helper()
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
@@ -82,7 +103,6 @@ func startCallServer(t *testing.T, turn *turntest.Server) *callServer {
 	ctx := context.Background()
 	logs := serveInProcess(t, base, env)
 
-	// Seed through the service, as `televisit dev` does.
 	pool, err := openPool(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -104,19 +124,7 @@ func startCallServer(t *testing.T, turn *turntest.Server) *callServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := demoPatients[0] // assigned to the demo clinician
-	v, err := createDemoVisit(ctx, svc, clinic.ID, staff, p, time.Now().Truncate(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	link, err := svc.IssueLink(ctx, seedActor, v.ID, visits.IssueLinkRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(link.URL, base+"/join#") {
-		t.Fatalf("link %q is not a /join# link of %s", link.URL, base)
-	}
-	return &callServer{base: base, visitID: v.ID, link: link.URL, dob: p.patient.DateOfBirth, name: p.patient.Name, logs: logs}
+	return &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}
 }
 
 func tail(s string, n int) string {

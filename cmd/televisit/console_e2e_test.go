@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,10 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/televisit/televisit/internal/browsertest"
-	"github.com/televisit/televisit/internal/devoidc"
-	"github.com/televisit/televisit/internal/devoidc/devoidctest"
-	"github.com/televisit/televisit/internal/pgtest"
-	"github.com/televisit/televisit/internal/sealbox"
 	"github.com/televisit/televisit/visits"
 )
 
@@ -31,58 +26,7 @@ type consoleServer struct {
 	logs   *syncBuffer
 }
 
-func startConsoleServer(t *testing.T) *consoleServer {
-	t.Helper()
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	webClient := idp.Client(t, devoidc.DemoWebClient)
-	spec, err := sealbox.GenerateSpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "phi")
-	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dbURL := pgtest.NewDBURL(t)
-	env := []string{
-		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port,
-		"TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_DATABASE_URL=" + dbURL,
-		"TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer,
-		"TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
-		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0",
-		"TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
-	}
-	ctx := context.Background()
-	logs := serveInProcess(t, base, env)
-
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}
-}
+func startConsoleServer(t *testing.T) *consoleServer { return startSeededServer(t, nil) }
 
 // newVisit schedules a visit of the demo clinic (clinician "" = the pool).
 func (s *consoleServer) newVisit(t *testing.T, name, dob, clinician string) uuid.UUID {
