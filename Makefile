@@ -18,9 +18,11 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m -p 1 ./...
 
-## deps: install the system packages the tests need, only when missing
+## deps: install what the tests need, only when missing: system packages
+## (.ci/install-deps), then each .ci/deps.d/*.sh (npm packages, MinIO, ...)
 deps:
 	@bash .ci/install-deps
+	@for s in .ci/deps.d/*.sh; do [ -e "$$s" ] || continue; bash "$$s" || exit 1; done
 
 ## build: build the binary into bin/
 build:
