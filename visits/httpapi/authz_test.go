@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/televisit/televisit/visits"
 )
 
@@ -107,6 +109,16 @@ func authzCases() []routeCase {
 			"401 403 403 401 401 403 200 403 403 403"},
 		{"POST", "/api/v1/visits/{visit}/guests/{guest}/remove", visits.StatusInProgress, nil,
 			"401 403 403 401 401 403 200 403 403 403"},
+		{"GET", "/api/v1/visits/{visit}/note", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 403 403"},
+		{"PUT", "/api/v1/visits/{visit}/note/draft", visits.StatusInProgress, func(*env, caller) any {
+			return map[string]any{"text": "S: rash. P: cream.", "revision": 0}
+		}, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/note/sign", visits.StatusInProgress, func(*env, caller) any {
+			return map[string]any{"revision": 1}
+		}, "401 403 403 401 401 403 200 403 403 403"},
+		{"POST", "/api/v1/visits/{visit}/note/versions/{version}/retract", visits.StatusInProgress, func(*env, caller) any {
+			return map[string]any{"reason": "duplicate"}
+		}, "401 403 403 401 401 403 200 403 403 403"},
 		{"POST", "/api/v1/guest/session", visits.StatusScheduled, linkBody, "404 404 404 404 404 404 404 404 404 200"},
 		{"DELETE", "/api/v1/guest/session", visits.StatusScheduled, nil, "401 403 403 401 401 403 403 403 403 204"},
 		{"GET", "/api/v1/guest/visit", visits.StatusWaiting, nil, "401 403 403 401 401 403 403 403 403 200"},
@@ -120,6 +132,18 @@ func authzCases() []routeCase {
 			"401 200 200 401 401 403 403 403 403 403"},
 		{"GET", "/api/v1/audit", "", nil, "401 403 403 401 401 403 403 403 200 403"},
 	}
+}
+
+// authzPrep readies a cell's visit for a route, as its clinician
+// (api-clinician, who admitted it): sign needs a draft at revision 1,
+// retract a signed version 1.
+var authzPrep = map[string]func(e *env, visit uuid.UUID){
+	"POST /api/v1/visits/{visit}/note/sign": func(e *env, visit uuid.UUID) { e.noteDraft(visit) },
+	"POST /api/v1/visits/{visit}/note/versions/{version}/retract": func(e *env, visit uuid.UUID) {
+		if _, err := e.svc.SignNote(context.Background(), e.staff["api-clinician"], visit, e.noteDraft(visit)); err != nil {
+			e.t.Fatal(err)
+		}
+	},
 }
 
 // TestAuthorizationTable runs every route as every kind of caller, each in a
@@ -141,9 +165,12 @@ func TestAuthorizationTable(t *testing.T) {
 			if who == "guest" || strings.Contains(rc.path, "{guest}") {
 				g = e.guest(v.ID)
 			}
+			if prep := authzPrep[rc.method+" "+rc.path]; prep != nil {
+				prep(e, v.ID)
+			}
 			c := e.caller(who, p, g)
 			path := strings.NewReplacer("{visit}", v.ID.String(), "{north}", e.north.ID.String(),
-				"{guest}", g.id.String()).Replace(rc.path)
+				"{guest}", g.id.String(), "{version}", "1").Replace(rc.path)
 			var body any
 			if rc.body != nil {
 				body = rc.body(e, c)

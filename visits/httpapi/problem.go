@@ -33,6 +33,8 @@ func problemFor(err error) Problem {
 	var ce *visits.ConflictError
 	var je *jsonError
 	switch {
+	case errors.Is(err, visits.ErrStaleRevision):
+		return Problem{"note-changed", "Note changed", 409, "The note was changed elsewhere. Reload it.", ""}
 	case errors.As(err, &ve):
 		return Problem{"invalid", "Invalid input", 400, ve.Error(), ve.Field}
 	case errors.As(err, &je):
