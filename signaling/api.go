@@ -29,6 +29,9 @@ type Visits interface {
 	WaitingRoom(ctx context.Context, a visits.Actor, clinic uuid.UUID) ([]visits.QueueEntry, error)
 	PatientView(ctx context.Context, a visits.Actor) (visits.PatientView, error)
 	ListClinics(ctx context.Context, a visits.Actor) ([]visits.Clinic, error)
+	SendPatientMessage(ctx context.Context, a visits.Actor, visit uuid.UUID, text string) (visits.PatientMessage, error)
+	PatientMessages(ctx context.Context, a visits.Actor, visit uuid.UUID) ([]visits.PatientMessage, error)
+	PatientMessageHead(ctx context.Context, a visits.Actor, visit uuid.UUID) (uuid.UUID, error)
 }
 
 // Events is the source of visit events (*visits.Hub satisfies it).

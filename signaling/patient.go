@@ -14,6 +14,9 @@ import (
 // their place, coalesced. Until an event has told us the patient's clinic,
 // every queue event counts.
 func (s *session) onPatientEvent(ctx context.Context, ev visits.Event) error {
+	if done, err := s.onPatientMessageEvent(ctx, ev); done || err != nil {
+		return err
+	}
 	if ev.VisitID == s.actor.VisitID && ev.VisitID != uuid.Nil {
 		s.ownClinic = ev.ClinicID
 		return s.pushPatientStatus(ctx)

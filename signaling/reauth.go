@@ -49,6 +49,9 @@ func (s *session) onReauth(ctx context.Context) error {
 	if s.greeted {
 		s.refresh.request()
 	}
+	if s.greeted && s.actor.Kind == visits.ActorPatient {
+		return s.catchUpPatientMessages(ctx)
+	}
 	return nil
 }
 

@@ -62,6 +62,7 @@ type session struct {
 	clinic    uuid.UUID  // waiting room watched (staff); uuid.Nil: none
 	ownClinic uuid.UUID  // the patient's clinic, once an event told us
 	lastView  *visits.PatientView
+	delivered map[uuid.UUID]bool // patient messages this socket has sent
 	refresh   coalescer
 	limiter   *rate.Limiter
 	bad       int // malformed or unknown messages so far

@@ -96,6 +96,9 @@ func (s *session) pushSnapshot(ctx context.Context) error {
 // onStaffEvent: link_locked for the clinics the actor runs a waiting room
 // in; a snapshot (coalesced) when the watched clinic changed.
 func (s *session) onStaffEvent(ev visits.Event) error {
+	if ev.Kind == visits.EventPatientMessage {
+		return nil // the queue did not change
+	}
 	if ev.Kind == kindLinkLocked {
 		if !runsWaitingRoom(s.actor, ev.ClinicID) {
 			return nil
