@@ -17,6 +17,10 @@ type NewVisit struct {
 	DurationMinutes int        `json:"duration_minutes"`
 	Reason          string     `json:"reason"`
 	Patient         Patient    `json:"patient"`
+	// EHREncounterID is the Encounter the EHR already holds for this visit
+	// (clinics with the epic_like EHR profile). Sealed like the patient's
+	// EHR id.
+	EHREncounterID string `json:"ehr_encounter_id,omitempty"`
 }
 
 func (nv *NewVisit) validate(now time.Time) error {
@@ -28,6 +32,9 @@ func (nv *NewVisit) validate(now time.Time) error {
 	}
 	if err := validateWindow(nv.StartsAt, nv.DurationMinutes, now); err != nil {
 		return err
+	}
+	if nv.EHREncounterID != "" && !fhirID.MatchString(nv.EHREncounterID) {
+		return invalid("ehr_encounter_id", "must be a FHIR id (letters, digits, '-' and '.', up to 64)")
 	}
 	return validText("reason", nv.Reason, 0, 2000)
 }
@@ -50,6 +57,12 @@ func (s *Service) CreateVisit(ctx context.Context, a Actor, nv NewVisit) (Visit,
 	if err != nil {
 		return Visit{}, err
 	}
+	var encounter []byte
+	if nv.EHREncounterID != "" {
+		if encounter, err = s.seal(id, "ehr_encounter_id", nv.EHREncounterID); err != nil {
+			return Visit{}, err
+		}
+	}
 	var v Visit
 	err = s.inTx(ctx, "create visit", func(tx pgx.Tx) error {
 		if err := checkClinic(ctx, tx, nv.ClinicID); err != nil {
@@ -59,10 +72,11 @@ func (s *Service) CreateVisit(ctx context.Context, a Actor, nv NewVisit) (Visit,
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO visits (id, clinic_id, clinician_id, starts_at, duration_minutes,
-			patient_name_enc, patient_dob_enc, patient_contact_enc, ehr_patient_id_enc, reason_enc, created_by)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+			patient_name_enc, patient_dob_enc, patient_contact_enc, ehr_patient_id_enc, reason_enc, created_by,
+			ehr_encounter_id_enc)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
 			id, nv.ClinicID, nv.ClinicianID, nv.StartsAt.UTC(), nv.DurationMinutes,
-			sp.name, sp.dob, sp.contact, sp.ehrID, reason, a.ID)
+			sp.name, sp.dob, sp.contact, sp.ehrID, reason, a.ID, encounter)
 		if err != nil {
 			return err
 		}

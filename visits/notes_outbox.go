@@ -30,7 +30,8 @@ type NoteChange struct {
 // RetractNote call it inside the transaction that signs, amends or
 // retracts, after the version rows are written and before the audit event,
 // so that the EHR job commits or rolls back with the change (transactional
-// outbox, ARCHITECTURE.md rule 9). It does nothing yet: the EHR outbox
-// table and its worker come with the FHIR delivery (issue 6); insert the
-// job here then.
-func noteOutboxHook(_ context.Context, _ pgx.Tx, _ NoteChange) error { return nil }
+// outbox, ARCHITECTURE.md rule 9). A clinic without an EHR profile gets no
+// job.
+func noteOutboxHook(ctx context.Context, tx pgx.Tx, c NoteChange) error {
+	return queueNoteJob(ctx, tx, c)
+}

@@ -55,6 +55,8 @@ type Service struct {
 	keys *sealbox.Keyring
 	log  *slog.Logger
 	now  func() time.Time
+
+	ehrEndpoints map[string]bool // EHR endpoint names of the configuration (SetEHREndpoints)
 }
 
 // NewService checks cfg and returns a service on pool. keys seals PHI columns.

@@ -58,6 +58,9 @@ func (s *Service) apply(ctx context.Context, a Actor, id uuid.UUID, c change) (V
 			}
 		}
 		ev.Detail = map[string]any{"from": string(v.Status), "to": string(out.Status)}
+		if err := encounterOutboxHook(ctx, tx, out, v.Status); err != nil { // the EHR job commits with the change
+			return err
+		}
 		if err := notifyChange(ctx, tx, out, c.action); err != nil {
 			return err
 		}

@@ -11,9 +11,10 @@ import (
 
 // devOptions are the flags of `televisit dev`.
 type devOptions struct {
-	addr    string
-	dataDir string
-	fresh   bool
+	addr      string
+	dataDir   string
+	fresh     bool
+	ehrConfig string // a YAML file whose ehr section configures the EHR writeback; none by default
 }
 
 const devHelp = `Runs Televisit on this machine with everything it needs: a private
@@ -26,11 +27,12 @@ and how to get an API token. Ctrl-C stops everything, PostgreSQL included.
 Never use it for real patients: it serves plain HTTP on loopback.`
 
 func runDev(ctx context.Context, args []string, io stdio) error {
-	fs := newFlags("dev", "dev [--addr HOST:PORT] [--data-dir DIR] [--fresh]", devHelp, io.err)
+	fs := newFlags("dev", "dev [--addr HOST:PORT] [--data-dir DIR] [--fresh] [--ehr-config FILE]", devHelp, io.err)
 	var opts devOptions
 	fs.StringVar(&opts.addr, "addr", "127.0.0.1:8080", "loopback `address` to serve on (port 0 picks a free port)")
 	fs.StringVar(&opts.dataDir, "data-dir", ".dev", "`directory` for the database and the development PHI key")
 	fs.BoolVar(&opts.fresh, "fresh", false, "delete the database and key in the data directory first")
+	fs.StringVar(&opts.ehrConfig, "ehr-config", "", "YAML `file` whose ehr: section (as in serve's configuration) sets up EHR writeback; none by default")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -57,6 +57,9 @@ func startDev(ctx context.Context, opts devOptions, io stdio, log *slog.Logger) 
 	}
 	env.serve(ctx, srv, ln) // the app's staff sign-in reads the provider's discovery document
 	cfg := env.config(pool, spec)
+	if cfg.EHR, err = loadEHRSection(opts.ehrConfig); err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(config.ForServe); err != nil {
 		return nil, err
 	}

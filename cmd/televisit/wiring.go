@@ -36,6 +36,7 @@ type app struct {
 	svc    *visits.Service
 	hub    *visits.Hub
 	worker *notify.Worker
+	ehr    *visits.EHRWorker // nil without EHR endpoints
 	sig    *signaling.Server
 	media  *sfu.SFU
 	log    *slog.Logger
@@ -50,6 +51,10 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 		return nil, err
 	}
 	hub := visits.NewHub(d.pool, d.log.With("component", "hub"))
+	ehrWorker, err := buildEHR(d.cfg.EHR, svc, mux, d.log.With("component", "ehr"))
+	if err != nil {
+		return nil, err
+	}
 	worker, err := notify.NewWorker(notify.WorkerConfig{}, d.pool, d.keys, d.senders, d.log)
 	if err != nil {
 		return nil, err
@@ -81,7 +86,7 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 	auth.Register(mux)
 	mux.Handle("GET /ws", sig)
 	web.Register(mux)
-	return &app{svc: svc, hub: hub, worker: worker, sig: sig, media: media, log: d.log}, nil
+	return &app{svc: svc, hub: hub, worker: worker, ehr: ehrWorker, sig: sig, media: media, log: d.log}, nil
 }
 
 // wsAuth authenticates WebSocket sessions. The signaling server re-checks
@@ -129,13 +134,20 @@ func secureCookies(c config.Config) bool {
 	return c.Server.TLS() || strings.HasPrefix(c.Server.PublicURL, "https://")
 }
 
-// runBackground runs the event hub and the notification worker until ctx
-// ends, and ends the WebSocket sessions then. The returned function waits
-// for all of it.
+// runBackground runs the event hub, the notification worker and the EHR
+// worker until ctx ends, and ends the WebSocket sessions then. The returned
+// function waits for all of it.
 func (a *app) runBackground(ctx context.Context) (wait func() error) {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- named("event hub", a.hub.Run(ctx)) }()
 	go func() { errc <- named("notification worker", a.worker.Run(ctx)) }()
+	go func() {
+		if a.ehr == nil {
+			errc <- nil
+			return
+		}
+		errc <- named("EHR worker", a.ehr.Run(ctx))
+	}()
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -145,7 +157,7 @@ func (a *app) runBackground(ctx context.Context) (wait func() error) {
 	}()
 	return func() error {
 		var errs []error
-		for range 3 {
+		for range 4 {
 			errs = append(errs, <-errc)
 		}
 		return errors.Join(errs...)

@@ -12,6 +12,7 @@ type Config struct {
 	Notify   Notify   `yaml:"notify"`
 	Media    Media    `yaml:"media"`
 	TURN     TURN     `yaml:"turn"`
+	EHR      EHR      `yaml:"ehr"`
 	Log      Log      `yaml:"log"`
 }
 

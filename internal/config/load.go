@@ -34,6 +34,9 @@ func Load(src Source) (Config, error) {
 	if err := readSecretFiles(&cfg); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	if err := readEHRSecretFiles(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
 	cfg.fillDerived()
 	return cfg, nil
 }

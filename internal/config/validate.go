@@ -34,6 +34,7 @@ func (c *Config) Validate(scope Scope) error {
 		errs = append(errs, c.checkVisits()...)
 		errs = append(errs, c.checkNotify()...)
 		errs = append(errs, c.checkMedia()...)
+		errs = append(errs, c.checkEHR()...)
 	}
 	return errors.Join(errs...)
 }

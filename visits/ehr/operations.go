@@ -82,6 +82,17 @@ func (c *Client) SearchByIdentifier(ctx context.Context, typ, system, value stri
 	return parseSearchIDs(op, a.status, typ, a.body)
 }
 
+// Search returns the ids of the resources of type typ that match query (an
+// encoded search query such as the one ProvenanceQuery returns).
+func (c *Client) Search(ctx context.Context, typ, query string) ([]string, error) {
+	op := "search " + typ
+	a, err := c.do(ctx, op, http.MethodGet, "/"+escapePath(typ)+"?"+query, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseSearchIDs(op, a.status, typ, a.body)
+}
+
 // IdentifierQuery is the search query for the identifier system|value, for
 // SearchByIdentifier and as If-None-Exist of Create.
 func IdentifierQuery(system, value string) string {

@@ -113,6 +113,11 @@ var routes = []Route{
 	{"DELETE", "/api/v1/guest/session", (*API).endGuestSession},
 	{"GET", "/api/v1/guest/visit", (*API).guestVisit},
 	{"GET", "/api/v1/audit", (*API).listAudit},
+	{"GET", "/api/v1/ehr/jobs", (*API).listEHRJobs},
+	{"POST", "/api/v1/ehr/jobs/{jobID}/retry", (*API).retryEHRJob},
+	{"PUT", "/api/v1/ehr/practitioners/{staffID}", (*API).setPractitioner},
+	{"GET", "/api/v1/clinics/{clinicID}/ehr", (*API).getClinicEHR},
+	{"PUT", "/api/v1/clinics/{clinicID}/ehr", (*API).setClinicEHR},
 }
 
 // Register mounts every route on mux, and a problem response for unknown

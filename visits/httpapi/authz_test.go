@@ -131,6 +131,15 @@ func authzCases() []routeCase {
 		{"POST", "/api/v1/patient/check-in", visits.StatusScheduled, func(*env, caller) any { return checkIn },
 			"401 200 200 401 401 403 403 403 403 403"},
 		{"GET", "/api/v1/audit", "", nil, "401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/ehr/jobs", "", nil, "401 403 403 401 401 403 403 403 200 403"},
+		{"POST", "/api/v1/ehr/jobs/{jobID}/retry", "", nil, "401 403 403 401 401 403 403 403 200 403"},
+		{"PUT", "/api/v1/ehr/practitioners/{staffID}", "", func(*env, caller) any {
+			return map[string]any{"practitioner_id": "pr-77"}
+		}, "401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/clinics/{north}/ehr", "", nil, "401 403 403 401 401 403 403 403 200 403"},
+		{"PUT", "/api/v1/clinics/{north}/ehr", "", func(*env, caller) any {
+			return map[string]any{"profile": "none"}
+		}, "401 403 403 401 401 403 403 403 200 403"},
 	}
 }
 
@@ -139,6 +148,7 @@ func authzCases() []routeCase {
 // retract a signed version 1.
 var authzPrep = map[string]func(e *env, visit uuid.UUID){
 	"POST /api/v1/visits/{visit}/note/sign": func(e *env, visit uuid.UUID) { e.noteDraft(visit) },
+	"POST /api/v1/ehr/jobs/{jobID}/retry":   func(e *env, visit uuid.UUID) { authzEHRJob = e.failedEHRJob(visit) },
 	"POST /api/v1/visits/{visit}/note/versions/{version}/retract": func(e *env, visit uuid.UUID) {
 		if _, err := e.svc.SignNote(context.Background(), e.staff["api-clinician"], visit, e.noteDraft(visit)); err != nil {
 			e.t.Fatal(err)
@@ -170,7 +180,8 @@ func TestAuthorizationTable(t *testing.T) {
 			}
 			c := e.caller(who, p, g)
 			path := strings.NewReplacer("{visit}", v.ID.String(), "{north}", e.north.ID.String(),
-				"{guest}", g.id.String(), "{version}", "1").Replace(rc.path)
+				"{guest}", g.id.String(), "{version}", "1", "{jobID}", strconv.FormatInt(authzEHRJob, 10),
+				"{staffID}", e.clin2.String()).Replace(rc.path)
 			var body any
 			if rc.body != nil {
 				body = rc.body(e, c)

@@ -221,6 +221,13 @@ var openapiStructs = []struct {
 	{"HandOffRequest", reflect.TypeFor[handOffBody](), true},
 	{"LinkTokenRequest", reflect.TypeFor[linkBody](), true},
 	{"VerifyPatientRequest", reflect.TypeFor[verifyBody](), true},
+	{"EHRJob", reflect.TypeFor[visits.EHRJob](), false},
+	{"EHRJobList", reflect.TypeFor[visits.EHRJobList](), false},
+	{"EHRIssue", reflect.TypeFor[visits.EHRIssue](), false},
+	{"ClinicEHR", reflect.TypeFor[visits.ClinicEHR](), false},
+	{"StaffEHR", reflect.TypeFor[visits.StaffEHR](), false},
+	{"ClinicEHRSettings", reflect.TypeFor[visits.ClinicEHRSettings](), true},
+	{"PractitionerRequest", reflect.TypeFor[practitionerBody](), true},
 }
 
 type jsonField struct {
