@@ -16,14 +16,19 @@ type handler struct {
 }
 
 // newHandlers is the protocol's client message table: the session and
-// waiting-room messages here, the WebRTC ones from mediaHandlers.
+// waiting-room messages here, the WebRTC ones from mediaHandlers, the
+// network check from netTestHandlers.
 func newHandlers() map[string]handler {
 	hs := map[string]handler{
 		"hello":                  {fn: handleHello, beforeHello: true},
 		"ping":                   {fn: handlePing, beforeHello: true},
 		"subscribe_waiting_room": {fn: handleSubscribeWaitingRoom},
+		"message_patient":        {fn: handleMessagePatient},
 	}
 	for t, h := range mediaHandlers() {
+		hs[t] = h
+	}
+	for t, h := range netTestHandlers() {
 		hs[t] = h
 	}
 	return hs
@@ -53,7 +58,10 @@ func handleHello(ctx context.Context, s *session, m inbound) error {
 		return err
 	}
 	if patient {
-		return s.sendPatientStatus(ctx, m.ID)
+		if err := s.sendPatientStatus(ctx, m.ID); err != nil {
+			return err
+		}
+		return s.deliverPatientMessages(ctx)
 	}
 	if guest {
 		return nil // a guest's socket is for the visit's room only

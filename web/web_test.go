@@ -18,6 +18,9 @@ func TestPages(t *testing.T) {
 		{"/", "text/html; charset=utf-8", `href="/auth/login"`, 200},
 		{"/join", "text/html; charset=utf-8", `src="/static/join.js"`, 200},
 		{"/call", "text/html; charset=utf-8", `src="/static/staff-call.js"`, 200},
+		{"/guest", "text/html; charset=utf-8", `src="/static/guest.js"`, 200},
+		{"/static/controls.js", "text/javascript; charset=utf-8", "export function mountControls", 200},
+		{"/static/call.css", "text/css; charset=utf-8", ".recording-indicator", 200},
 		{"/schedule", "text/html; charset=utf-8", `src="/static/schedule.js"`, 200},
 		{"/console", "text/html; charset=utf-8", `src="/static/console.js"`, 200},
 		{"/static/call.js", "text/javascript; charset=utf-8", "export class Call", 200},
@@ -38,7 +41,7 @@ func TestPages(t *testing.T) {
 // TestNoInlineScriptOrStyle keeps the pages working under script-src and
 // style-src 'self'.
 func TestNoInlineScriptOrStyle(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/join.html", "static/call.html", "static/schedule.html", "static/console.html"} {
+	for _, name := range []string{"static/index.html", "static/join.html", "static/call.html", "static/guest.html", "static/schedule.html", "static/console.html"} {
 		b, err := static.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -55,7 +58,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 // TestScriptsLogNoData keeps PHI out of browser consoles: the pages' scripts
 // use no console.log at all, and warn only with fixed texts.
 func TestScriptsLogNoData(t *testing.T) {
-	for _, name := range []string{"static/call.js", "static/join.js", "static/staff-call.js", "static/schedule.js", "static/console.js"} {
+	for _, name := range []string{"static/call.js", "static/join.js", "static/staff-call.js", "static/schedule.js", "static/console.js",
+		"static/controls.js", "static/chat.js", "static/staff-guests.js", "static/guest.js"} {
 		b, err := static.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

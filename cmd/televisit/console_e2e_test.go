@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 
 	"github.com/televisit/televisit/internal/browsertest"
 	"github.com/televisit/televisit/visits"
@@ -39,9 +41,19 @@ func (s *consoleServer) newVisit(t *testing.T, name, dob, clinician string) uuid
 	return v.ID
 }
 
+// goodDevices is a device test that passed.
+var goodDevices = visits.DeviceTest{Camera: "pass", Microphone: "pass", Speaker: "pass", Network: "good"}
+
 // checkIn takes the patient's own path: a fresh link, the date-of-birth
-// check (identity checked) and the check-in, through the service.
+// check (identity checked) and the check-in from New York with working
+// devices, through the service.
 func (s *consoleServer) checkIn(t *testing.T, visit uuid.UUID, dob, consent string) {
+	t.Helper()
+	s.checkInAs(t, visit, dob, visits.CheckIn{LocationState: "NY", RecordingConsent: consent, DeviceTest: goodDevices})
+}
+
+// checkInAs checks in with ci and returns the patient's session token.
+func (s *consoleServer) checkInAs(t *testing.T, visit uuid.UUID, dob string, ci visits.CheckIn) string {
 	t.Helper()
 	ctx := context.Background()
 	link, err := s.svc.IssueLink(ctx, seedActor, visit, visits.IssueLinkRequest{})
@@ -58,11 +70,10 @@ func (s *consoleServer) checkIn(t *testing.T, visit uuid.UUID, dob, consent stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	ci := visits.CheckIn{LocationState: "NY", RecordingConsent: consent,
-		DeviceTest: visits.DeviceTest{Camera: "pass", Microphone: "pass", Speaker: "pass", Network: "good"}}
 	if _, err := s.svc.CheckIn(ctx, a, ci); err != nil {
 		t.Fatalf("check-in: %v", err)
 	}
+	return ps.Token
 }
 
 // waitVisit polls the service until ok(visit) or 10 s pass.
@@ -135,28 +146,36 @@ func TestBrowserConsole(t *testing.T) {
 	})
 
 	start := time.Now()
-	srv.checkIn(t, mine, robin.dob, "yes")
-	step(t, tab, "a patient who checks in appears within 2 s", func(ctx context.Context) error {
-		err := browsertest.WaitFor(ctx, rowJS(mine, "")+` !== null && document.getElementById("status").textContent.startsWith("1 waiting")`, 2*time.Second-time.Since(start))
+	robinToken := srv.checkInAs(t, mine, robin.dob, visits.CheckIn{LocationState: "NY", RecordingConsent: "yes", DeviceTest: goodDevices})
+	step(t, tab, "a patient who checks in appears within 2 s, announced", func(ctx context.Context) error {
+		err := browsertest.WaitFor(ctx, rowJS(mine, "")+` !== null && document.getElementById("status").textContent.trim() ===
+			"Robin Consoletest joined the waiting room. 1 waiting."`, 2*time.Second-time.Since(start))
 		t.Logf("the patient appeared after %s", time.Since(start).Round(time.Millisecond))
 		return err
 	})
 	srv.checkIn(t, pooled, morgan.dob, "undecided")
-	srv.checkIn(t, absent, casey.dob, "no")
+	srv.checkInAs(t, absent, casey.dob, visits.CheckIn{LocationState: "CA", RecordingConsent: "no",
+		DeviceTest: visits.DeviceTest{Camera: "fail", Microphone: "pass", Speaker: "skipped", Network: "good"}})
 	step(t, tab, "three patients, with their details", func(ctx context.Context) error {
-		if err := browsertest.WaitFor(ctx, `document.querySelectorAll("#queue li").length === 3`, 2*time.Second); err != nil {
+		if err := browsertest.WaitFor(ctx, `document.querySelectorAll("#queue li").length === 3`, 5*time.Second); err != nil {
 			return err
 		}
 		return evalJS(ctx, fmt.Sprintf(`(() => {
 			const row = (id) => document.querySelector('#queue li[data-visit="' + id + '"]');
-			const mine = row(%q).textContent, pool = row(%q).textContent;
+			const mine = row(%q).textContent, pool = row(%q).textContent, absent = row(%q);
+			const status = (id) => row(id).querySelector(".badge-status").textContent;
+			const place = (id) => row(id).querySelector(".location").textContent;
 			return mine.includes(%q) && mine.includes("Assigned to me") && mine.includes("Recording: yes") &&
-				mine.includes("Device check passed") && mine.includes("Identity checked") && mine.includes("Waiting") &&
+				mine.includes("Devices OK") && mine.includes("Identity checked") &&
+				status(%q) === "Waiting" && place(%q) === "Location: New York" &&
+				status(%q) === "Waiting" && place(%q) === "Location: California" &&
+				absent.querySelector(".badge-bad").textContent === "Camera problem, speaker not tested" &&
+				!document.querySelector("#queue").textContent.includes("State") &&
 				pool.includes("Pool") && !!row(%q).querySelector('button[data-action="take"]') &&
 				!row(%q).querySelector('button[data-action="take"]') &&
 				document.title === "Waiting room — Televisit" &&
 				[...document.querySelectorAll("#queue button")].every((b) => b.textContent.trim() !== "" && b.tabIndex === 0);
-		})()`, mine, pooled, robin.name, pooled, mine))
+		})()`, mine, pooled, absent, robin.name, mine, mine, absent, absent, pooled, mine))
 	})
 
 	for _, w := range []struct {
@@ -170,6 +189,7 @@ func TestBrowserConsole(t *testing.T) {
 			if err := evalJS(ctx, fitsJS); err != nil {
 				return err
 			}
+			browsertest.RequireNoSeriousA11y(t, ctx, "console "+w.name)
 			return browsertest.Screenshot(ctx, filepath.Join(shots, w.name))
 		})
 	}
@@ -180,7 +200,7 @@ func TestBrowserConsole(t *testing.T) {
 			return err
 		}
 		var order []string
-		for range 4 {
+		for range 5 {
 			a, err := browsertest.Eval[string](ctx, `document.activeElement.dataset.action || document.activeElement.id`)
 			if err != nil {
 				return err
@@ -190,11 +210,39 @@ func TestBrowserConsole(t *testing.T) {
 				return err
 			}
 		}
-		if got := strings.Join(order, " "); got != "admit handoff guest noshow" {
+		if got := strings.Join(order, " "); got != "admit message handoff guest noshow" {
 			return fmt.Errorf("tab order %q", got)
 		}
 		return browsertest.WaitFor(ctx, rowJS(mine, ` .wait`)+`.textContent !== "0 s"`, 5*time.Second)
 	})
+
+	patientWS := dialPatient(t, srv.base, robinToken)
+	const note = "Running 10 minutes late, sorry!"
+	step(t, tab, "the clinician messages a waiting patient, who gets it at once", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(mine, ` button[data-action="message"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("message-dialog").open &&
+			document.activeElement === document.getElementById("message-text") &&
+			document.getElementById("message-to").textContent.includes("Robin Consoletest")`, 5*time.Second); err != nil {
+			return err
+		}
+		browsertest.RequireNoSeriousA11y(t, ctx, "console message dialog")
+		if err := browsertest.Screenshot(ctx, filepath.Join(shots, "console-message.png")); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, fmt.Sprintf(`(document.getElementById("message-text").value = %q,
+			document.getElementById("message-send").click(), true)`, note)); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `!document.getElementById("message-dialog").open &&
+			document.getElementById("status").textContent.trim() === "Message sent." &&
+			document.getElementById("message-text").value === "" &&
+			document.activeElement === `+rowJS(mine, ` button[data-action="message"]`), 5*time.Second)
+	})
+	if got := patientWS.next(t, 5*time.Second); got.Text != note || got.ID == uuid.Nil || got.At.IsZero() {
+		t.Fatalf("the patient got %+v", got)
+	}
 
 	step(t, tab, "the clinician takes the pool visit", func(ctx context.Context) error {
 		if err := evalJS(ctx, `(`+rowJS(pooled, ` button[data-action="take"]`)+`.click(), true)`); err != nil {
@@ -217,7 +265,7 @@ func TestBrowserConsole(t *testing.T) {
 			return err
 		}
 		return browsertest.WaitFor(ctx, rowJS(absent, "")+` === null && document.querySelectorAll("#queue li").length === 2 &&
-			document.getElementById("status").textContent.startsWith("2 waiting")`, 5*time.Second)
+			document.getElementById("status").textContent.trim() === "Casey Noshowtest left the waiting room. 2 waiting."`, 5*time.Second)
 	})
 	srv.waitVisit(t, absent, "no-show", func(v visits.Visit) bool { return v.Status == visits.StatusNoShow })
 
@@ -270,10 +318,38 @@ func TestBrowserConsole(t *testing.T) {
 			return err
 		}
 		return browsertest.WaitFor(ctx, rowJS(pooled, "")+`.textContent.includes("Assigned to Dr. Jordan Clinician") && `+
-			rowJS(pooled, ` button`)+` === null`, 5*time.Second)
+			rowJS(pooled, ` button[data-action="admit"]`)+` === null && `+rowJS(pooled, ` button[data-action="message"]`)+` !== null`, 5*time.Second)
 	})
 	srv.waitVisit(t, pooled, "hand-off", func(v visits.Visit) bool {
 		return v.ClinicianID != nil && *v.ClinicianID == srv.staff["clinician2"]
+	})
+
+	step(t, tab, "a message to a patient who left meanwhile is refused, and focus survives", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+rowJS(pooled, ` button[data-action="message"]`)+`.click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("message-dialog").open`, 5*time.Second); err != nil {
+			return err
+		}
+		colleague := visits.Actor{Kind: visits.ActorStaff, ID: srv.staff["clinician2"].String(), StaffID: srv.staff["clinician2"],
+			Roles: []visits.Role{visits.RoleClinician}, ClinicIDs: []uuid.UUID{srv.clinic}, ClientAddr: "127.0.0.1"}
+		if _, err := srv.svc.MarkNoShow(ctx, colleague, pooled); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("message-text").value = "Almost ready",
+			document.getElementById("message-send").click(), true)`); err != nil {
+			return err
+		}
+		if err := browsertest.WaitFor(ctx, `document.getElementById("message-dialog").open &&
+			document.getElementById("message-error").textContent.startsWith("The patient is no longer in the waiting room") &&
+			!document.getElementById("message-send").disabled`, 5*time.Second); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("message-cancel").click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `!document.getElementById("message-dialog").open && `+rowJS(pooled, "")+` === null &&
+			document.activeElement === document.getElementById("queue-heading")`, 5*time.Second)
 	})
 
 	step(t, tab, "the clinician admits a patient and the call page opens", func(ctx context.Context) error {
@@ -297,4 +373,57 @@ func TestBrowserConsole(t *testing.T) {
 	if logs := srv.logs.String(); strings.Contains(logs, robin.name) || strings.Contains(logs, morgan.name) {
 		t.Error("the server log carries a patient's name")
 	}
+}
+
+// clinicMessage is a clinic_message as the patient's socket gets it.
+type clinicMessage struct {
+	Type string    `json:"type"`
+	ID   uuid.UUID `json:"id"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// patientSocket is the patient's side of /ws as a Go client (the patient
+// page renders the same messages): it says hello and collects the
+// clinic_message messages.
+type patientSocket struct {
+	msgs chan clinicMessage
+}
+
+func dialPatient(t *testing.T, base, token string) *patientSocket {
+	t.Helper()
+	h := http.Header{"Origin": {base}, "Cookie": {"tv_patient=" + token}}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", h)
+	if err != nil {
+		t.Fatalf("patient socket: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := conn.WriteJSON(map[string]any{"v": 1, "type": "hello", "id": "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	ps := &patientSocket{msgs: make(chan clinicMessage, 64)}
+	go func() {
+		for {
+			var m clinicMessage
+			if err := conn.ReadJSON(&m); err != nil {
+				return
+			}
+			if m.Type == "clinic_message" {
+				ps.msgs <- m
+			}
+		}
+	}()
+	return ps
+}
+
+func (ps *patientSocket) next(t *testing.T, d time.Duration) clinicMessage {
+	t.Helper()
+	select {
+	case m := <-ps.msgs:
+		return m
+	case <-time.After(d):
+		t.Fatalf("no clinic_message within %v", d)
+	}
+	return clinicMessage{}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/televisit/televisit/internal/browsertest"
+	"github.com/televisit/televisit/visits"
 )
 
 // scheduleShotDir is where the browser tests write their screenshots:
@@ -42,6 +43,7 @@ func scheduleShot(t *testing.T, tab context.Context, dir, name string, width, he
 		if err := evalJS(ctx, fitsJS+" && "+dialogFitsJS); err != nil {
 			return fmt.Errorf("at %d px: %w", width, err)
 		}
+		browsertest.RequireNoSeriousA11y(t, ctx, fmt.Sprintf("schedule %s at %d px", name, width))
 		return browsertest.Screenshot(ctx, filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width)))
 	})
 }
@@ -60,9 +62,11 @@ const labelledJS = `[...document.querySelectorAll("input, select, textarea, butt
 // page, sees today's visits by clinician, cancels one, creates a visit on
 // the next day (first with a malformed date of birth: the field error), issues
 // its link and reads it from the page, reschedules it to a clinician,
-// revokes the link and issues another, then sends one by e-mail.
+// revokes the link and issues another, sends one by e-mail and one by text
+// message, and sees a visit created elsewhere appear without a reload.
 func TestBrowserSchedule(t *testing.T) {
-	srv := startCallServer(t, nil)
+	seeded := startSeededServer(t, nil)
+	srv := scheduleCallServer(t, seeded)
 	shots := scheduleShotDir(t)
 	t.Logf("screenshots in %s", shots)
 
@@ -328,8 +332,43 @@ func TestBrowserSchedule(t *testing.T) {
 			visitID), browserStepTimeout)
 	})
 
+	step(t, tab, "scheduler sends a link by text message", func(ctx context.Context) error {
+		if err := evalJS(ctx, fmt.Sprintf(`(document.querySelector('button[data-visit-id=%q][data-action="link"]').click(),
+			document.getElementById("link-dialog").open && !document.getElementById("l-sms").disabled)`, visitID)); err != nil {
+			return err
+		}
+		if err := evalJS(ctx, `(document.getElementById("l-sms").click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, fmt.Sprintf(`!document.getElementById("link-dialog").open &&
+			document.getElementById("status").textContent === "The link is on its way by text message." &&
+			document.querySelector('li[data-visit-id=%q]').dataset.link === "active" && !document.body.innerHTML.includes("/join#")`,
+			visitID), browserStepTimeout)
+	})
+
+	const otherName = "Avery Refreshtest"
+	step(t, tab, "a visit created elsewhere appears by its clinician on the next refresh, focus kept", func(ctx context.Context) error {
+		if err := evalJS(ctx, fmt.Sprintf(`(document.querySelector('button[data-visit-id=%q][data-action="reschedule"]').focus(),
+			document.body.dataset.refreshMs = "1000", true)`, visitID)); err != nil {
+			return err
+		}
+		at, err := time.ParseInLocation("2006-01-02 15:04", tomorrow+" 14:30", zone)
+		if err != nil {
+			return err
+		}
+		p := demoPatient{patient: visits.Patient{Name: otherName, DateOfBirth: "1977-07-07"}, clinician: "clinician"}
+		if _, err := createDemoVisit(ctx, seeded.svc, seeded.clinic, seeded.staff, p, at); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, fmt.Sprintf(`[...document.querySelectorAll("li.visit")].some((li) => li.textContent.includes(%q) &&
+				li.querySelector(".time").textContent === "14:30" &&
+				li.closest("section").querySelector("h3").textContent === "Dr. Casey Clinician") &&
+			document.activeElement === document.querySelector('button[data-visit-id=%q][data-action="reschedule"]')`,
+			otherName, visitID), 15*time.Second)
+	})
+
 	for _, m := range b.Messages() {
-		for _, phi := range []string{srv.dob, srv.name, newName, newDOB, "/join#"} {
+		for _, phi := range []string{srv.dob, srv.name, newName, newDOB, "/join#", otherName} {
 			if strings.Contains(m.Text, phi) {
 				t.Errorf("the browser console carries PHI or a link: %q", m.Text)
 			}
@@ -341,4 +380,22 @@ func TestBrowserSchedule(t *testing.T) {
 	if logs := srv.logs.String(); strings.Contains(logs, newName) || strings.Contains(logs, newDOB) || strings.Contains(logs, srv.name) {
 		t.Error("the server log carries a patient's name or date of birth")
 	}
+}
+
+// scheduleCallServer schedules, on the seeded server, a visit of today for
+// the demo clinician with a fresh link (as startCallServer does), keeping
+// the service at hand for visits made outside the page.
+func scheduleCallServer(t *testing.T, s *consoleServer) *callServer {
+	t.Helper()
+	ctx := context.Background()
+	p := demoPatients[0]
+	v, err := createDemoVisit(ctx, s.svc, s.clinic, s.staff, p, time.Now().Truncate(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := s.svc.IssueLink(ctx, seedActor, v.ID, visits.IssueLinkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &callServer{base: s.base, visitID: v.ID, link: link.URL, dob: p.patient.DateOfBirth, name: p.patient.Name, logs: s.logs}
 }

@@ -11,9 +11,19 @@
 // localStorage["televisit.relay"] = "1", sets iceTransportPolicy "relay" so
 // the media must go through the TURN servers from `joined.ice_servers`.
 //
+// In-call controls (controls.js) use setMuted, replaceTrack, sendChat and
+// the listeners added with on(type, fn): handle() passes them the room's
+// chat, participant_joined/left/muted, recording_state and joined messages.
+//
 // Never log PHI: this module logs nothing but fixed texts and state names.
 
 const TERMINAL_CLOSE = new Set([4400, 4401, 4403, 4409]);
+const OPEN_TIMEOUT_MS = 10000; // a socket not open by then is dropped and retried
+
+// ROOM_EVENTS are the server messages that Call.handle passes to the
+// listeners of Call.on (joined also goes to the negotiation).
+const ROOM_EVENTS = new Set(["joined", "chat", "participant_joined", "participant_left", "participant_muted",
+  "recording_state"]);
 
 let nextID = 0;
 
@@ -36,11 +46,29 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
     return true;
   }
 
+  function retry() {
+    onState("reconnecting");
+    const delay = Math.min(10000, 500 * 2 ** attempt);
+    attempt++;
+    timer = setTimeout(connect, delay);
+  }
+
   function connect() {
     onState(attempt === 0 ? "connecting" : "reconnecting");
-    const sock = new WebSocket(url);
+    let sock;
+    try {
+      sock = new WebSocket(url);
+    } catch {
+      retry(); // refused at once (e.g. offline): try again later
+      return;
+    }
     ws = sock;
+    // A connection attempt that hangs (a dead network) is given up, and retried.
+    const openTimer = setTimeout(() => {
+      if (sock.readyState === WebSocket.CONNECTING) sock.close();
+    }, OPEN_TIMEOUT_MS);
     sock.onopen = () => {
+      clearTimeout(openTimer);
       attempt = 0;
       send({ type: "hello", ...hello });
       onState("open");
@@ -56,6 +84,7 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
       onMessage(msg);
     };
     sock.onclose = (ev) => {
+      clearTimeout(openTimer);
       if (ws !== sock) return;
       ws = null;
       if (stopped) return;
@@ -64,10 +93,7 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
         onClosed(ev.code);
         return;
       }
-      onState("reconnecting");
-      const delay = Math.min(10000, 500 * 2 ** attempt);
-      attempt++;
-      timer = setTimeout(connect, delay);
+      retry();
     };
   }
 
@@ -127,7 +153,91 @@ export class Call {
     this.restartPending = false;
     this.pending = []; // remote candidates before a remote description
     this.queue = Promise.resolve(); // server messages, one at a time
+    this.senders = {}; // kind -> our RTCRtpSender
+    this.muted = { audio: false, video: false };
+    this.participantID = null; // ours, from joined
+    this.people = new Map(); // the others in the room: id -> {role, display_name, muted: {audio, video}}
+    this.listeners = new Map(); // message type -> [fn]
     window.call = this;
+  }
+
+  // on calls fn(msg) for every server message of type (see ROOM_EVENTS).
+  on(type, fn) {
+    if (!this.listeners.has(type)) this.listeners.set(type, []);
+    this.listeners.get(type).push(fn);
+  }
+
+  emit(msg) {
+    this.trackPeople(msg);
+    for (const fn of this.listeners.get(msg.type) || []) {
+      try {
+        fn(msg);
+      } catch {
+        console.warn("call: a listener failed");
+      }
+    }
+  }
+
+  // trackPeople keeps this.people up to date before listeners run.
+  trackPeople(msg) {
+    const add = (p) => this.people.set(p.participant_id, { role: p.role, display_name: p.display_name, muted: {} });
+    switch (msg.type) {
+      case "joined":
+        this.people.clear();
+        for (const p of msg.participants || []) add(p);
+        break;
+      case "participant_joined":
+        add(msg);
+        this.sendMuted(); // the newcomer learns what we turned off
+        break;
+      case "participant_left":
+        this.people.delete(msg.participant_id);
+        break;
+      case "participant_muted": {
+        const p = this.people.get(msg.participant_id);
+        if (p) p.muted[msg.kind] = !!msg.muted;
+        break;
+      }
+      case "media_stopped":
+        this.people.clear();
+        break;
+    }
+  }
+
+  // setMuted turns our track of kind ("audio" or "video") off or on and
+  // tells the room (participant_muted).
+  setMuted(kind, muted) {
+    this.muted[kind] = muted;
+    for (const t of this.stream.getTracks()) if (t.kind === kind) t.enabled = !muted;
+    if (this.pc) this.send({ type: "mute", kind, muted });
+  }
+
+  // sendChat sends a chat message to the room; false when the socket is down.
+  sendChat(text) {
+    return this.send({ type: "chat", text });
+  }
+
+  // replaceTrack sends track instead of our current one of its kind, with
+  // no renegotiation (RTCRtpSender.replaceTrack), and puts it in the local
+  // stream so that the preview shows it. It returns the track it replaced,
+  // which the caller stops or keeps.
+  async replaceTrack(track) {
+    const kind = track.kind;
+    const old = this.stream.getTracks().find((t) => t.kind === kind) || null;
+    track.enabled = !this.muted[kind];
+    const sender = this.senders[kind];
+    if (sender && this.pc) await sender.replaceTrack(track);
+    if (old) this.stream.removeTrack(old);
+    this.stream.addTrack(track);
+    return old;
+  }
+
+  replaceVideoTrack(track) {
+    return this.replaceTrack(track);
+  }
+
+  replaceAudioTrack(track) {
+    return this.replaceTrack(track);
   }
 
   // join asks the server for a place in the room (again after a reconnect).
@@ -161,6 +271,10 @@ export class Call {
   // handle takes a server message; it returns false for messages that are
   // not about media.
   handle(msg) {
+    if (msg.type !== "joined" && ROOM_EVENTS.has(msg.type)) {
+      this.emit(msg);
+      return true;
+    }
     switch (msg.type) {
       case "joined":
       case "offer":
@@ -171,6 +285,7 @@ export class Call {
       case "media_stopped":
         this.wantJoined = false;
         this.closePC();
+        this.emit(msg);
         this.onState("stopped", msg.reason);
         return true;
       case "media_state":
@@ -215,12 +330,15 @@ export class Call {
   }
 
   onJoined(msg) {
+    this.participantID = msg.participant_id;
+    this.emit(msg);
     const config = { iceServers: msg.ice_servers || [] };
     if (relayOnly()) config.iceTransportPolicy = "relay";
     if (this.pc && msg.resumed) {
       this.pc.setConfiguration(config); // fresh TURN credentials
       this.onState(this.pc.connectionState === "connected" ? "connected" : "connecting");
       this.restartPending = true;
+      this.sendMuted();
       return this.maybeOfferAgain();
     }
     this.closePC();
@@ -238,7 +356,7 @@ export class Call {
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
       const s = pc.connectionState;
-      if (s === "connected" || s === "failed" || s === "connecting") this.onState(s);
+      if (["connected", "failed", "connecting", "disconnected"].includes(s)) this.onState(s);
       if (s === "failed") {
         // A network change broke the path: restart ICE (new candidates).
         this.restartPending = true;
@@ -247,7 +365,20 @@ export class Call {
     };
     pc.ontrack = (ev) => this.addRemote(ev);
     this.onState("connecting");
-    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+    // Our tracks go on send-only m-lines: the SFU forwards the others' on
+    // m-lines of their own. (With sendrecv, Pion may put a forwarded track
+    // it added before our first offer on one of our m-lines, and then
+    // neither direction of that m-line carries media.)
+    this.senders = {};
+    for (const track of this.stream.getTracks()) {
+      this.senders[track.kind] = pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] }).sender;
+    }
+    this.sendMuted();
+  }
+
+  // sendMuted tells a room we (re)joined what we have turned off.
+  sendMuted() {
+    for (const kind of ["audio", "video"]) if (this.muted[kind]) this.send({ type: "mute", kind, muted: true });
   }
 
   // offer makes and sends an offer. Steps are queued, so a server offer is

@@ -98,12 +98,48 @@ function waitSeconds(e) {
   return e.wait_seconds + (performance.now() - state.receivedAt) / 1000;
 }
 
-const VERDICT = {
-  ok: ["Device check passed", "good"],
-  warning: ["Device check: warning", "warn"],
-  problem: ["Device check: problem", "bad"],
-  not_run: ["Device check not run", "neutral"],
+const VERDICT_TONE = { ok: "good", warning: "warn", problem: "bad", not_run: "neutral" };
+const DEVICE_NAMES = { camera: "Camera", microphone: "Microphone", speaker: "Speaker" };
+
+// deviceWords says in plain words what the patient's device test found:
+// "Devices OK", "Camera problem", "Weak network, speaker not tested"...
+function deviceWords(e) {
+  const d = e.device_test;
+  if (!d) return ["Device test not run", "neutral"];
+  const parts = [];
+  for (const [k, name] of Object.entries(DEVICE_NAMES)) {
+    if (d[k] === "fail") parts.push(name + " problem");
+  }
+  if (d.network === "failed") parts.push("Network problem");
+  if (d.network === "poor") parts.push("Weak network");
+  for (const [k, name] of Object.entries(DEVICE_NAMES)) {
+    if (d[k] === "skipped") parts.push(name + " not tested");
+  }
+  if (d.network === "skipped") parts.push("Network not tested");
+  if (parts.length === 0) return ["Devices OK", "good"];
+  const text = parts.join(", ").toLowerCase();
+  const tone = VERDICT_TONE[e.device_verdict] === "good" ? "neutral" : VERDICT_TONE[e.device_verdict] || "neutral";
+  return [text.charAt(0).toUpperCase() + text.slice(1), tone];
+}
+
+// US states and territories by their code (visits/validate.go).
+const US_STATES = {
+  AL: "Alabama", AK: "Alaska", AZ: "Arizona", AR: "Arkansas", CA: "California", CO: "Colorado",
+  CT: "Connecticut", DE: "Delaware", DC: "District of Columbia", FL: "Florida", GA: "Georgia",
+  HI: "Hawaii", ID: "Idaho", IL: "Illinois", IN: "Indiana", IA: "Iowa", KS: "Kansas", KY: "Kentucky",
+  LA: "Louisiana", ME: "Maine", MD: "Maryland", MA: "Massachusetts", MI: "Michigan", MN: "Minnesota",
+  MS: "Mississippi", MO: "Missouri", MT: "Montana", NE: "Nebraska", NV: "Nevada", NH: "New Hampshire",
+  NJ: "New Jersey", NM: "New Mexico", NY: "New York", NC: "North Carolina", ND: "North Dakota",
+  OH: "Ohio", OK: "Oklahoma", OR: "Oregon", PA: "Pennsylvania", RI: "Rhode Island",
+  SC: "South Carolina", SD: "South Dakota", TN: "Tennessee", TX: "Texas", UT: "Utah", VT: "Vermont",
+  VA: "Virginia", WA: "Washington", WV: "West Virginia", WI: "Wisconsin", WY: "Wyoming",
+  PR: "Puerto Rico", GU: "Guam", VI: "U.S. Virgin Islands", AS: "American Samoa", MP: "Northern Mariana Islands",
 };
+
+function locationName(code) {
+  if (!code) return "not given";
+  return US_STATES[code] || code;
+}
 const CONSENT = {
   yes: ["Recording: yes", "good"],
   no: ["Recording: no", "neutral"],
@@ -112,7 +148,7 @@ const CONSENT = {
 const STATUS = {
   scheduled: "Scheduled",
   waiting: "Waiting",
-  in_progress: "In the call",
+  in_progress: "In visit",
   completed: "Completed",
   cancelled: "Cancelled",
   no_show: "No-show",
@@ -132,7 +168,8 @@ function makeRow(e) {
   const r = {};
   r.name = el("h3", { class: "patient-name", id: nameID });
   r.wait = el("span", { class: "wait" });
-  r.status = el("dd");
+  r.status = el("span", { class: "badge badge-status" });
+  r.location = el("span", { class: "location-name" });
   r.identity = el("span", { class: "badge" });
   r.device = el("span", { class: "badge" });
   r.consent = el("span", { class: "badge" });
@@ -145,7 +182,12 @@ function makeRow(e) {
       "article",
       { "aria-labelledby": nameID },
       el("div", { class: "entry-head" }, r.name, el("span", { class: "waited" }, "Waiting ", r.wait)),
-      el("dl", { class: "facts" }, el("dt", {}, "State"), r.status),
+      el(
+        "div",
+        { class: "facts" },
+        r.status,
+        el("p", { class: "location" }, el("span", { class: "location-label" }, "Location: "), r.location),
+      ),
       el("p", { class: "badges" }, r.assign, r.identity, r.device, r.consent),
       r.actions,
     ),
@@ -164,8 +206,9 @@ function updateRow(r, e) {
   if (r.name.textContent !== e.patient_name) r.name.textContent = e.patient_name;
   r.wait.textContent = formatWait(waitSeconds(e));
   r.status.textContent = STATUS[e.status] || e.status;
+  r.location.textContent = locationName(e.location_state);
   badge(r.identity, e.identity_verified ? "Identity checked" : "Identity not checked", e.identity_verified ? "good" : "bad");
-  const [vt, vtone] = VERDICT[e.device_verdict] || [e.device_verdict, "neutral"];
+  const [vt, vtone] = deviceWords(e);
   badge(r.device, vt, vtone);
   const [ct, ctone] = CONSENT[e.recording_consent] || [e.recording_consent, "neutral"];
   badge(r.consent, ct, ctone);
@@ -186,9 +229,11 @@ function updateRow(r, e) {
     r.actions.append(b);
   };
   if (a.kind === "colleague") {
-    r.actions.append(el("span", { class: "note" }, "No actions: another clinician's patient."));
+    if (e.status === "waiting") add("message", "Message", "secondary");
+    r.actions.append(el("span", { class: "note" }, "Another clinician's patient."));
   } else if (e.status === "waiting") {
     add("admit", "Admit");
+    add("message", "Message", "secondary");
     if (a.kind === "pool") add("take", "Take", "secondary");
     add("handoff", "Hand off", "secondary");
     add("guest", "Invite guest", "secondary");
@@ -232,10 +277,22 @@ function render() {
   const n = state.entries.length;
   $("count").textContent = "(" + n + ")";
   $("empty").hidden = n > 0;
-  if (n !== state.lastCount) {
-    announce(n + " waiting.");
-    state.lastCount = n;
+}
+
+// announceChanges tells screen-reader users who joined or left the queue
+// and how many wait now (names are on screen anyway; never in the console).
+function announceChanges(prev, next) {
+  const before = new Map(prev.map((e) => [e.visit_id, e]));
+  const after = new Set(next.map((e) => e.visit_id));
+  const parts = [];
+  if (state.lastCount !== null) {
+    for (const e of next) if (!before.has(e.visit_id)) parts.push(e.patient_name + " joined the waiting room.");
+    for (const e of prev) if (!after.has(e.visit_id)) parts.push(e.patient_name + " left the waiting room.");
   }
+  if (parts.length === 0 && next.length === state.lastCount) return;
+  state.lastCount = next.length;
+  parts.push(next.length + " waiting.");
+  announce(parts.join(" "));
 }
 
 function tick() {
@@ -271,6 +328,8 @@ async function act(action, e) {
       return handOff(e);
     case "guest":
       return inviteGuest(e);
+    case "message":
+      return writeMessage(e);
   }
 }
 
@@ -429,6 +488,81 @@ async function copyGuestLink() {
   $("guest-copied").textContent = "Copied.";
 }
 
+// ---- messages to a waiting patient ----
+
+const MESSAGE_ERRORS = {
+  conflict: "The patient is no longer in the waiting room. The message was not sent.",
+  invalid: "The message must be 1 to 500 characters of plain text.",
+  forbidden: "You may not send this patient a message.",
+};
+const MESSAGE_WAIT_MS = 10000;
+
+const message = { visit: null, ref: null, seq: 0, timer: null };
+
+function writeMessage(e) {
+  showError("");
+  message.visit = e.visit_id;
+  message.ref = null;
+  $("message-form").reset();
+  $("message-error").hidden = true;
+  $("message-send").disabled = false;
+  $("message-to").textContent = "To " + e.patient_name + ", waiting for their visit.";
+  openDialog($("message-dialog"), { visit: e.visit_id, action: "message" }, (v) => {
+    clearTimeout(message.timer);
+    message.visit = null;
+    message.ref = null;
+    $("message-text").value = ""; // the text is PHI: keep it no longer than needed
+    if (v === "sent") announce("Message sent.");
+  });
+  $("message-text").focus();
+}
+
+function messageFailed(text) {
+  const box = $("message-error");
+  box.textContent = text;
+  box.hidden = false;
+  $("message-send").disabled = false;
+  $("message-text").focus();
+}
+
+function submitMessage(ev) {
+  if (!ev.submitter || ev.submitter.value !== "ok") return; // Cancel closes the dialog
+  ev.preventDefault();
+  if (message.ref) return; // one under way
+  const text = $("message-text").value.trim();
+  if (!text) {
+    messageFailed("Write a message first.");
+    return;
+  }
+  $("message-error").hidden = true;
+  $("message-send").disabled = true;
+  const ref = "msg-" + ++message.seq;
+  if (!sock.send({ type: "message_patient", id: ref, visit_id: message.visit, text })) {
+    messageFailed("Not connected. Wait for the connection to come back, then send again.");
+    return;
+  }
+  message.ref = ref;
+  message.timer = setTimeout(() => {
+    if (message.ref !== ref) return;
+    message.ref = null;
+    messageFailed("No answer from the server. The message may not have been sent.");
+  }, MESSAGE_WAIT_MS);
+}
+
+// messageAnswered handles the answer to the message under way and reports
+// whether msg was that answer.
+function messageAnswered(msg) {
+  if (!message.ref || msg.ref !== message.ref) return false;
+  clearTimeout(message.timer);
+  message.ref = null;
+  if (msg.type === "message_sent") {
+    $("message-dialog").close("sent");
+  } else {
+    messageFailed(MESSAGE_ERRORS[msg.code] || "The message could not be sent. Please try again.");
+  }
+  return true;
+}
+
 // ---- socket ----
 
 function onMessage(msg) {
@@ -441,15 +575,23 @@ function onMessage(msg) {
           .then(render)
           .catch(() => {});
       }
-      state.entries = Array.isArray(msg.entries) ? msg.entries : [];
-      state.receivedAt = performance.now();
-      setState("live");
-      render();
+      {
+        const prev = state.entries;
+        state.entries = Array.isArray(msg.entries) ? msg.entries : [];
+        state.receivedAt = performance.now();
+        setState("live");
+        render();
+        announceChanges(prev, state.entries);
+      }
+      break;
+    case "message_sent":
+      messageAnswered(msg);
       break;
     case "link_locked":
       if (msg.clinic_id === state.clinicID) announce("A patient's link was locked after wrong answers.");
       break;
     case "error":
+      if (messageAnswered(msg)) break;
       if (msg.code === "clinic_required") {
         showPicker(msg.clinics || []);
       } else if (msg.code === "forbidden") {
@@ -546,6 +688,7 @@ async function start() {
   $("clinic-form").addEventListener("submit", chooseClinic);
   $("guest-form").addEventListener("submit", submitGuest);
   $("guest-copy").addEventListener("click", copyGuestLink);
+  $("message-form").addEventListener("submit", submitMessage);
   setState("connecting");
   announce("Connecting…");
   sock = openSocket({ hello, onMessage, onState: onSocketState, onClosed });

@@ -253,6 +253,7 @@ async function loadDay(message) {
   }
   const list = r.data.items || [];
   page.visits = new Map(list.map((v) => [v.id, v]));
+  page.loadedAt = performance.now();
   render(day, list);
   $("day-view").hidden = false;
   const count = list.length === 1 ? "1 visit" : `${list.length} visits`;
@@ -587,17 +588,44 @@ async function copyLink() {
   announce(ok ? "Link copied." : "Copying failed: select the link and copy it yourself.", !ok);
 }
 
-// refreshQuietly re-reads the day behind an open dialog without taking the
-// status message.
+// refreshQuietly re-reads the day (behind an open dialog, or on the
+// periodic refresh) without taking the status message. Keyboard focus on a
+// visit's button stays on that button.
 async function refreshQuietly() {
   const day = $("day").value;
+  const clinic = page.clinic.id;
+  page.loadedAt = performance.now();
   const r = await api("GET",
-    `/api/v1/clinics/${encodeURIComponent(page.clinic.id)}/visits?date=${encodeURIComponent(day)}`);
-  if (r.status === 200 && r.data) {
-    const list = r.data.items || [];
-    page.visits = new Map(list.map((v) => [v.id, v]));
-    render(day, list);
+    `/api/v1/clinics/${encodeURIComponent(clinic)}/visits?date=${encodeURIComponent(day)}`);
+  if (r.status !== 200 || !r.data || $("day").value !== day || page.clinic.id !== clinic) return;
+  const list = r.data.items || [];
+  page.visits = new Map(list.map((v) => [v.id, v]));
+  const f = document.activeElement;
+  const had = $("groups").contains(f) && f.dataset.visitId ? [f.dataset.visitId, f.dataset.action] : null;
+  render(day, list);
+  if (had) {
+    const b = document.querySelector(`button[data-visit-id="${had[0]}"][data-action="${had[1]}"]`);
+    if (b) b.focus();
+    else $("day-heading").focus();
   }
+}
+
+// The day view follows changes made elsewhere (check-ins, other
+// schedulers, clinicians): schedulers may not watch the waiting room's
+// socket, so the day is read again every REFRESH_MS while the page is
+// visible and no dialog is open. Tests shorten the period with
+// data-refresh-ms on <body>.
+const REFRESH_MS = 30000;
+
+function refreshDue() {
+  if (document.visibilityState !== "visible" || document.body.dataset.state !== "ready") return;
+  if (!page.clinic || document.querySelector("dialog[open]") || page.refreshing) return;
+  const every = Number(document.body.dataset.refreshMs) || REFRESH_MS;
+  if (performance.now() - (page.loadedAt || 0) < every) return;
+  page.refreshing = true;
+  refreshQuietly()
+    .catch(() => {}) // the next period tries again
+    .finally(() => { page.refreshing = false; });
 }
 
 async function revoke(v) {
@@ -652,6 +680,8 @@ function wire() {
   $("l-email").addEventListener("click", () => issueLink(true, "email"));
   $("l-sms").addEventListener("click", () => issueLink(true, "sms"));
   $("l-copy").addEventListener("click", copyLink);
+  setInterval(refreshDue, 1000);
+  document.addEventListener("visibilitychange", refreshDue);
   for (const d of document.querySelectorAll("dialog")) {
     d.addEventListener("close", () => onDialogClosed(d));
     for (const b of d.querySelectorAll("[data-close]")) b.addEventListener("click", () => closeDialog(d));
