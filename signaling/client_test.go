@@ -117,6 +117,12 @@ func (c *client) sendRaw(s string) {
 	}
 }
 
+// trySendRaw sends s and reports whether the socket took it: a server
+// that has already closed the socket makes later sends fail.
+func (c *client) trySendRaw(s string) bool {
+	return c.conn.WriteMessage(websocket.TextMessage, []byte(s)) == nil
+}
+
 func (c *client) hello(extra map[string]any) {
 	m := map[string]any{"v": 1, "type": "hello", "id": "h1"}
 	for k, v := range extra {
