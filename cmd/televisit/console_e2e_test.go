@@ -92,8 +92,15 @@ func (s *consoleServer) waitVisit(t *testing.T, id uuid.UUID, what string, ok fu
 	}
 }
 
+// screenshotDir is where the browser tests write screenshots:
+// $TELEVISIT_SCREENSHOTS when set (a relative path is taken from the
+// repository root, so docs/screenshots works), else a temporary directory.
 func screenshotDir(t *testing.T) string {
+	t.Helper()
 	if d := os.Getenv("TELEVISIT_SCREENSHOTS"); d != "" {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join("..", "..", d) // go test runs in cmd/televisit
+		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}

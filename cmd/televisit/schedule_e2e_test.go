@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,20 +17,6 @@ import (
 	"github.com/televisit/televisit/internal/browsertest"
 	"github.com/televisit/televisit/visits"
 )
-
-// scheduleShotDir is where the browser tests write their screenshots:
-// $TELEVISIT_SCREENSHOTS when set, else a temporary directory.
-func scheduleShotDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("TELEVISIT_SCREENSHOTS")
-	if dir == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // scheduleShot writes a screenshot of the tab at width × height.
 func scheduleShot(t *testing.T, tab context.Context, dir, name string, width, height int64) {
@@ -67,7 +52,7 @@ const labelledJS = `[...document.querySelectorAll("input, select, textarea, butt
 func TestBrowserSchedule(t *testing.T) {
 	seeded := startSeededServer(t, nil)
 	srv := scheduleCallServer(t, seeded)
-	shots := scheduleShotDir(t)
+	shots := screenshotDir(t)
 	t.Logf("screenshots in %s", shots)
 
 	// The page itself keeps the CSP: no inline script or style.
