@@ -14,8 +14,9 @@
 //
 // Clients talk to the server through a small HTTP proxy written in Go, so a
 // test can take the EHR offline and back (Stop, Start: connections are
-// refused while the data is kept) and lose the answer of a write the server
-// applied (DropNextWriteResponse).
+// refused while the data is kept), lose the answer of a write the server
+// applied (DropNextWriteResponse) or hold it back until the test releases it
+// (HoldNextWrite).
 //
 // The npm packages are installed by `make deps` (.ci/deps.d/medplum.sh); a
 // missing node or node_modules fails the test with that hint.

@@ -1,6 +1,7 @@
 package fhirtest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -113,6 +114,78 @@ func TestDropNextWriteResponseAppliesTheWrite(t *testing.T) {
 				t.Fatalf("after a dropped answer: %d encounters, want 1 (the server applied the write)", n)
 			}
 		})
+	}
+}
+
+// postAsync posts encounterJSON in the background; the channel gets the
+// status, or 0 when the request failed.
+func postAsync(ctx context.Context, s *Server) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.BaseURL+"/Encounter", strings.NewReader(encounterJSON))
+		req.Header.Set("Content-Type", "application/fhir+json")
+		resp, err := s.HTTPClient().Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	return status
+}
+
+func waitHeld(t *testing.T, held <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the write was not held within 30s")
+	}
+}
+
+func TestHoldNextWriteHoldsTheAnswerOfAnAppliedWrite(t *testing.T) {
+	s := Start(t)
+	held, release := s.HoldNextWrite("Encounter")
+	if resp, out := post(t, s.BaseURL+"/Patient", `{"resourceType":"Patient"}`, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a write to another type: %d %v, want 201 without a hold", resp.StatusCode, out)
+	}
+	answer := postAsync(context.Background(), s)
+	waitHeld(t, held)
+	if n := search(t, s); n != 1 {
+		t.Fatalf("while the answer is held: %d encounters, want 1 (the server applied the write)", n)
+	}
+	select {
+	case code := <-answer:
+		t.Fatalf("answered %d while held", code)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	select {
+	case code := <-answer:
+		if code != http.StatusCreated {
+			t.Fatalf("after release: status %d, want 201", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer within 30s of release")
+	}
+	release() // harmless twice
+
+	// A client that goes away while held gets no answer; the proxy goes on.
+	held, release = s.HoldNextWrite("")
+	ctx, cancel := context.WithCancel(context.Background())
+	answer = postAsync(ctx, s)
+	waitHeld(t, held)
+	cancel()
+	if code := <-answer; code != 0 {
+		t.Fatalf("a client gone while held got status %d", code)
+	}
+	release()
+	if n := search(t, s); n != 2 {
+		t.Fatalf("after two held writes: %d encounters, want 2", n)
+	}
+	if resp, _ := post(t, s.BaseURL+"/Encounter", encounterJSON, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the write after the holds: %d, want 201 without a hold", resp.StatusCode)
 	}
 }
 

@@ -7,14 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
 
 // proxy forwards HTTP between clients and the node server. It can be taken
-// offline (connections refused) and can drop the answer of the next write
-// after the server applied it.
+// offline (connections refused) and can drop or hold back the answer of the
+// next write after the server applied it.
 type proxy struct {
 	addr      string // 127.0.0.1:port, kept across stop/start
 	cert      *selfSigned
@@ -25,6 +24,7 @@ type proxy struct {
 	srv      *http.Server
 	dropNext bool
 	dropped  int
+	hold     *heldWrite // armed by holdNextWrite, not yet taken
 }
 
 // newProxy listens on a free port, over TLS when cert is not nil.
@@ -98,8 +98,7 @@ func (p *proxy) droppedCount() int {
 func (p *proxy) takeDrop(r *http.Request) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	isWrite := r.Method == http.MethodPost || r.Method == http.MethodPut
-	if !p.dropNext || !isWrite || !strings.HasPrefix(r.URL.Path, FHIRPath+"/") {
+	if !p.dropNext || !isFHIRWrite(r, "") {
 		return false
 	}
 	p.dropNext = false
@@ -124,6 +123,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, "fhirtest proxy: "+err.Error(), http.StatusBadGateway)
 		return
+	}
+	if h := p.takeHold(r); h != nil && !h.wait(r.Context()) {
+		return // the client went away while its answer was held
 	}
 	if p.takeDrop(r) {
 		hangUp(w)

@@ -142,6 +142,18 @@ func (s *Server) Start() {
 // without the answer, as a network failure after the write would.
 func (s *Server) DropNextWriteResponse() { s.proxy.dropNextWrite() }
 
+// HoldNextWrite makes the proxy forward the next POST or PUT to a resource
+// of type typ ("" for any type) to the server and, once the server has
+// answered (the write is applied), hold the answer back until release is
+// called or the client goes away, as a process killed in the middle of a
+// write would see it. held is closed when the answer is being held.
+// release may be called more than once; the end of the test calls it.
+func (s *Server) HoldNextWrite(typ string) (held <-chan struct{}, release func()) {
+	h := s.proxy.holdNextWrite(typ)
+	s.t.Cleanup(h.release)
+	return h.held, h.release
+}
+
 // Dropped reports how many answers the proxy dropped.
 func (s *Server) Dropped() int { return s.proxy.droppedCount() }
 
