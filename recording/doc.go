@@ -6,6 +6,15 @@
 // an outage of the store only delays the upload, and after a crash of
 // televisit the spool's readable prefix (a playable WebM) is uploaded.
 //
-// The consent flow and the attachment to an sfu room come next; sfu never
+// Manager runs the recordings of a server: for each consenting
+// participant it attaches an sfu.Sink to the visit's room (taking only that
+// participant's audio and video), queues their RTP off the forwarding
+// path, muxes it into one WebM per participant and uploads it live. When
+// a recording stops, each object's SHA-256 (hashed while uploading) is
+// checked against its spool and recorded in the visits database, and a
+// JSON manifest (participants, consents, track mapping, checksums) is
+// stored beside the objects. Recover, run at start, uploads what a crash
+// left in the spool directory. Consent itself is decided by the visits
+// service; the caller (signaling) tells Manager whom to record. sfu never
 // imports this package.
 package recording

@@ -19,6 +19,11 @@ type TrackInfo struct {
 	Channels      uint16
 	SDPFmtpLine   string
 	PayloadType   uint8 // carried in the headers the TrackWriter receives
+	// RequestKeyframe asks the publisher for a keyframe of the layer the
+	// sink receives (a PLI, rate-limited like any subscriber's); it
+	// reports whether one was sent. Set for sinks; safe to call from any
+	// goroutine, also after Close (then it does nothing useful).
+	RequestKeyframe func() bool `json:"-"`
 }
 
 // Sink receives a room's media without a PeerConnection. The recorder
@@ -52,6 +57,7 @@ type subscriber interface {
 type sinkSub struct {
 	id   string
 	sink Sink
+	now  func() int64
 
 	mu     sync.Mutex
 	tracks map[*publication]*sinkTrack
@@ -78,7 +84,14 @@ func (g *guardedWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	if g.closed {
 		return 0, ErrClosed
 	}
-	return g.w.WriteRTP(h, payload)
+	n, err := g.w.WriteRTP(h, payload)
+	if err == nil && n == 0 {
+		// A sink has no DTLS to wait for: (0, nil) must not read as
+		// Pion's "dropped before the connection is up", which restarts
+		// the stream (and its timestamps) at the next keyframe.
+		n = h.MarshalSize() + len(payload)
+	}
+	return n, err
 }
 
 func (g *guardedWriter) Close() error {
@@ -106,7 +119,10 @@ func (k *sinkSub) subscribe(pub *publication) {
 	if skip {
 		return
 	}
-	w, err := k.sink.OpenTrack(trackInfo(pub)) // no lock held: calling out
+	dt := newDownTrack(pub, pub.codec.ClockRate)
+	info := trackInfo(pub)
+	info.RequestKeyframe = func() bool { return dt.requestKeyframe(k.now()) }
+	w, err := k.sink.OpenTrack(info) // no lock held: calling out
 	if err != nil || w == nil {
 		return
 	}
@@ -117,7 +133,6 @@ func (k *sinkSub) subscribe(pub *publication) {
 		_ = gw.Close()
 		return
 	}
-	dt := newDownTrack(pub, pub.codec.ClockRate)
 	dt.bind(gw, pub.layers[0].ssrc.Load(), pub.payloadType, 0)
 	k.tracks[pub] = &sinkTrack{dt: dt, w: gw}
 	k.mu.Unlock()
@@ -161,7 +176,7 @@ func (r *Room) AttachSink(id string, s Sink) (detach func(), err error) {
 	if s == nil {
 		return nil, fmt.Errorf("sfu: attach sink: %w: nil sink", ErrInvalidConfig)
 	}
-	k := &sinkSub{id: id, sink: s, tracks: map[*publication]*sinkTrack{}}
+	k := &sinkSub{id: id, sink: s, now: r.sfu.now, tracks: map[*publication]*sinkTrack{}}
 	r.mu.Lock()
 	switch {
 	case r.retired:

@@ -31,6 +31,9 @@ func newHandlers() map[string]handler {
 	for t, h := range netTestHandlers() {
 		hs[t] = h
 	}
+	for t, h := range recordingHandlers() {
+		hs[t] = h
+	}
 	return hs
 }
 

@@ -67,7 +67,10 @@ func handleJoin(ctx context.Context, s *session, m inbound) error {
 		return err
 	}
 	s.media = sl
-	return s.sendJoined(m.ID, g, resumed)
+	if err := s.sendJoined(m.ID, g, resumed); err != nil {
+		return err
+	}
+	return s.askJoinerConsent(ctx)
 }
 
 // joinVisit is the visit a join is for: staff name it, patients and

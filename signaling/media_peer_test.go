@@ -55,6 +55,12 @@ type peerMsg struct {
 	Text   string `json:"text"`
 	From   string `json:"from"`
 	Reason string `json:"reason"`
+	// Recording (see recording_e2e_test.go).
+	RequestID     string   `json:"request_id"`
+	RecordingID   string   `json:"recording_id"`
+	CheckinAnswer string   `json:"checkin_answer"`
+	Active        bool     `json:"active"`
+	WaitingFor    []string `json:"waiting_for"`
 }
 
 func newWSPeer(t *testing.T, name string) *wsPeer {
@@ -175,7 +181,11 @@ func (p *wsPeer) send(tr *webrtc.TrackLocalStaticRTP, vp8 bool, every time.Durat
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	payload := []byte{0xfc, 0xff, 0xfe}
+	// Timestamps follow the wall clock, as a capture device's do, so a
+	// late tick (a busy machine) does not shrink the media's timeline.
+	start, clock := time.Now(), time.Duration(48000)
 	if vp8 {
+		clock = 90000
 		// VP8 payload descriptor (S=1, PID 0) then a keyframe header.
 		payload = []byte{0x10, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00, 0x00, 0x00}
 	}
@@ -186,7 +196,7 @@ func (p *wsPeer) send(tr *webrtc.TrackLocalStaticRTP, vp8 bool, every time.Durat
 		case <-tick.C:
 		}
 		_ = tr.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, SequenceNumber: seq,
-			Timestamp: uint32(seq) * 3000}, Payload: payload})
+			Timestamp: uint32(time.Since(start) * clock / time.Second)}, Payload: payload})
 	}
 }
 

@@ -93,6 +93,7 @@ func (s *session) recheckMedia(ctx context.Context, ev visits.Event) error {
 		}
 		reason = "forbidden"
 	}
+	s.srv.endRecording(cctx, s.media.key.visit, reason)
 	s.srv.media.drop(s.media)
 	s.media = nil
 	return s.send(mediaStoppedMsg{header: hdr("media_stopped", ""), Reason: reason})

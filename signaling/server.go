@@ -26,7 +26,8 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	handlers map[string]handler
-	media    *mediaHub // nil until EnableMedia
+	media    *mediaHub      // nil until EnableMedia
+	rec      *recordingGlue // nil until EnableRecording
 
 	mu       sync.Mutex
 	sessions map[*session]context.CancelCauseFunc

@@ -60,6 +60,9 @@ func startDev(ctx context.Context, opts devOptions, io stdio, log *slog.Logger) 
 	if cfg.EHR, err = loadEHRSection(opts.ehrConfig); err != nil {
 		return nil, err
 	}
+	if cfg.Recording, err = env.startMinIO(ctx); err != nil {
+		return nil, err
+	}
 	if err := cfg.Validate(config.ForServe); err != nil {
 		return nil, err
 	}

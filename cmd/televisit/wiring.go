@@ -13,6 +13,7 @@ import (
 
 	"github.com/televisit/televisit/internal/config"
 	"github.com/televisit/televisit/internal/sealbox"
+	"github.com/televisit/televisit/recording"
 	"github.com/televisit/televisit/sfu"
 	"github.com/televisit/televisit/signaling"
 	"github.com/televisit/televisit/visits"
@@ -39,6 +40,8 @@ type app struct {
 	ehr    *visits.EHRWorker // nil without EHR endpoints
 	sig    *signaling.Server
 	media  *sfu.SFU
+	rec    *recording.Manager       // nil when recording is off
+	sweep  *visits.RetentionSweeper // nil when recording is off
 	log    *slog.Logger
 }
 
@@ -67,6 +70,10 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
+	sweep, err := enableRecordingAccess(ctx, d.cfg.Recording, svc, api, d.log.With("component", "recording-access"))
+	if err != nil {
+		return nil, err
+	}
 	ice, err := iceServers(d.cfg.TURN, d.log.With("component", "turn"))
 	if err != nil {
 		return nil, err
@@ -82,11 +89,18 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 		return nil, err
 	}
 	sig.EnableMedia(media, svc)
+	rec, err := buildRecorder(ctx, d.cfg.Recording, d.keys, media, svc, d.log.With("component", "recording"))
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		sig.EnableRecording(svc, rec)
+	}
 	api.Register(mux)
 	auth.Register(mux)
 	mux.Handle("GET /ws", sig)
 	web.Register(mux)
-	return &app{svc: svc, hub: hub, worker: worker, ehr: ehrWorker, sig: sig, media: media, log: d.log}, nil
+	return &app{svc: svc, hub: hub, worker: worker, ehr: ehrWorker, sig: sig, media: media, rec: rec, sweep: sweep, log: d.log}, nil
 }
 
 // wsAuth authenticates WebSocket sessions. The signaling server re-checks
@@ -138,7 +152,8 @@ func secureCookies(c config.Config) bool {
 // worker until ctx ends, and ends the WebSocket sessions then. The returned
 // function waits for all of it.
 func (a *app) runBackground(ctx context.Context) (wait func() error) {
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
+	go func() { errc <- named("retention sweeper", a.runSweeper(ctx)) }()
 	go func() { errc <- named("event hub", a.hub.Run(ctx)) }()
 	go func() { errc <- named("notification worker", a.worker.Run(ctx)) }()
 	go func() {
@@ -153,11 +168,14 @@ func (a *app) runBackground(ctx context.Context) (wait func() error) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		err := a.sig.Shutdown(sctx)
+		if a.rec != nil {
+			a.rec.Close() // after the sessions: finishes uploads and manifests
+		}
 		errc <- errors.Join(named("signaling shutdown", err), named("media shutdown", a.media.Close()))
 	}()
 	return func() error {
 		var errs []error
-		for range 4 {
+		for range 5 {
 			errs = append(errs, <-errc)
 		}
 		return errors.Join(errs...)

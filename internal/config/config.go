@@ -4,16 +4,17 @@ import "time"
 
 // Config is the whole configuration of `televisit serve`.
 type Config struct {
-	Server   Server   `yaml:"server"`
-	Database Database `yaml:"database"`
-	Keys     Keys     `yaml:"keys"`
-	Auth     Auth     `yaml:"auth"`
-	Visits   Visits   `yaml:"visits"`
-	Notify   Notify   `yaml:"notify"`
-	Media    Media    `yaml:"media"`
-	TURN     TURN     `yaml:"turn"`
-	EHR      EHR      `yaml:"ehr"`
-	Log      Log      `yaml:"log"`
+	Server    Server    `yaml:"server"`
+	Database  Database  `yaml:"database"`
+	Keys      Keys      `yaml:"keys"`
+	Auth      Auth      `yaml:"auth"`
+	Visits    Visits    `yaml:"visits"`
+	Notify    Notify    `yaml:"notify"`
+	Media     Media     `yaml:"media"`
+	TURN      TURN      `yaml:"turn"`
+	EHR       EHR       `yaml:"ehr"`
+	Recording Recording `yaml:"recording"`
+	Log       Log       `yaml:"log"`
 }
 
 // Server is the HTTP listener.

@@ -8,6 +8,7 @@ import (
 // fillDerived fills the defaults that depend on other settings.
 func (c *Config) fillDerived() {
 	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
+	c.Recording = c.Recording.WithDefaults()
 	if c.Server.Addr == "" {
 		c.Server.Addr = "127.0.0.1:8080"
 		if c.Server.TLS() {

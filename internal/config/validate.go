@@ -35,6 +35,7 @@ func (c *Config) Validate(scope Scope) error {
 		errs = append(errs, c.checkNotify()...)
 		errs = append(errs, c.checkMedia()...)
 		errs = append(errs, c.checkEHR()...)
+		errs = append(errs, c.checkRecording()...)
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/televisit/televisit/visits"
 )
@@ -52,6 +53,9 @@ type API struct {
 	staffAuth StaffAuth
 	log       *slog.Logger
 	checkIn   *ipLimiter
+	// recordings holds recording access (SetRecordings); empty answers 503.
+	// A pointer: withBodyLimit copies the API.
+	recordings *atomic.Pointer[visits.Recordings]
 }
 
 // New returns the API.
@@ -63,7 +67,8 @@ func New(cfg Config, svc *visits.Service, staff StaffAuth, log *slog.Logger) (*A
 		return nil, errors.New("httpapi: service, staff auth and logger are required")
 	}
 	return &API{cfg: cfg, svc: svc, staffAuth: staff, log: log,
-		checkIn: newIPLimiter(cfg.CheckInPerMinute, cfg.CheckInBurst)}, nil
+		checkIn:    newIPLimiter(cfg.CheckInPerMinute, cfg.CheckInBurst),
+		recordings: new(atomic.Pointer[visits.Recordings])}, nil
 }
 
 // Route is one API route, for the mux and for the OpenAPI coverage test.
@@ -118,6 +123,14 @@ var routes = []Route{
 	{"PUT", "/api/v1/ehr/practitioners/{staffID}", (*API).setPractitioner},
 	{"GET", "/api/v1/clinics/{clinicID}/ehr", (*API).getClinicEHR},
 	{"PUT", "/api/v1/clinics/{clinicID}/ehr", (*API).setClinicEHR},
+	{"GET", "/api/v1/clinics/{clinicID}/recording-retention", (*API).getRecordingRetention},
+	{"PUT", "/api/v1/clinics/{clinicID}/recording-retention", (*API).setRecordingRetention},
+	{"GET", "/api/v1/recordings", (*API).listRecordings},
+	{"POST", "/api/v1/recordings/{recordingID}/objects/{objectID}/playback", (*API).playback},
+	{"POST", "/api/v1/recordings/{recordingID}/release-requests", (*API).requestRelease},
+	{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/approve", (*API).approveRelease},
+	{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/deny", (*API).denyRelease},
+	{"GET", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/link", (*API).releaseLink},
 }
 
 // Register mounts every route on mux, and a problem response for unknown

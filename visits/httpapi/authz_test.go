@@ -140,6 +140,37 @@ func authzCases() []routeCase {
 		{"PUT", "/api/v1/clinics/{north}/ehr", "", func(*env, caller) any {
 			return map[string]any{"profile": "none"}
 		}, "401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/clinics/{north}/recording-retention", "", nil, "401 403 403 401 401 403 403 403 200 403"},
+		{"PUT", "/api/v1/clinics/{north}/recording-retention", "", func(*env, caller) any {
+			return map[string]any{"mode": "GOVERNANCE", "days": 30}
+		}, "401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/recordings?visit_id={visit}", visits.StatusInProgress, nil, "401 403 403 401 401 403 200 403 200 403"},
+		{"POST", "/api/v1/recordings/{recordingID}/objects/{objectID}/playback", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 200 403 200 403"},
+		{"POST", "/api/v1/recordings/{recordingID}/release-requests", visits.StatusInProgress, func(*env, caller) any {
+			return map[string]any{"requester": "patient"}
+		}, "401 403 403 401 401 201 201 403 201 403"},
+		{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/approve", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 403 403 200 403"},
+		{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/deny", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/link", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 403 403 200 403"},
+	}
+}
+
+// The recording, object and release request of the current cell (set by
+// authzPrep).
+var authzRecording, authzObject, authzRequest uuid.UUID
+
+// authzRecordingPrep gives a cell's visit a stored recording and, when
+// request is set, a release request (approved when approve is set).
+func authzRecordingPrep(request, approve bool) func(e *env, visit uuid.UUID) {
+	return func(e *env, visit uuid.UUID) {
+		authzRecording, authzObject = e.storedRecording(visit, "recorded media")
+		if request {
+			authzRequest = e.releaseRequest(authzRecording, approve)
+		}
 	}
 }
 
@@ -154,6 +185,16 @@ var authzPrep = map[string]func(e *env, visit uuid.UUID){
 			e.t.Fatal(err)
 		}
 	},
+
+	// Recording access: a stored recording in the cell's visit, and a release request.
+	"GET /api/v1/clinics/{north}/recording-retention":                            func(e *env, _ uuid.UUID) { e.recordings() },
+	"PUT /api/v1/clinics/{north}/recording-retention":                            func(e *env, _ uuid.UUID) { e.recordings() },
+	"GET /api/v1/recordings?visit_id={visit}":                                    authzRecordingPrep(false, false),
+	"POST /api/v1/recordings/{recordingID}/objects/{objectID}/playback":          authzRecordingPrep(false, false),
+	"POST /api/v1/recordings/{recordingID}/release-requests":                     authzRecordingPrep(false, false),
+	"POST /api/v1/recordings/{recordingID}/release-requests/{requestID}/approve": authzRecordingPrep(true, false),
+	"POST /api/v1/recordings/{recordingID}/release-requests/{requestID}/deny":    authzRecordingPrep(true, false),
+	"GET /api/v1/recordings/{recordingID}/release-requests/{requestID}/link":     authzRecordingPrep(true, true),
 }
 
 // TestAuthorizationTable runs every route as every kind of caller, each in a
@@ -181,7 +222,8 @@ func TestAuthorizationTable(t *testing.T) {
 			c := e.caller(who, p, g)
 			path := strings.NewReplacer("{visit}", v.ID.String(), "{north}", e.north.ID.String(),
 				"{guest}", g.id.String(), "{version}", "1", "{jobID}", strconv.FormatInt(authzEHRJob, 10),
-				"{staffID}", e.clin2.String()).Replace(rc.path)
+				"{staffID}", e.clin2.String(), "{recordingID}", authzRecording.String(),
+				"{objectID}", authzObject.String(), "{requestID}", authzRequest.String()).Replace(rc.path)
 			var body any
 			if rc.body != nil {
 				body = rc.body(e, c)
@@ -197,7 +239,8 @@ func TestAuthorizationTable(t *testing.T) {
 func TestRoutesAllCovered(t *testing.T) {
 	seen := map[string]bool{}
 	for _, rc := range authzCases() {
-		seen[rc.method+" "+rc.path] = true
+		path, _, _ := strings.Cut(rc.path, "?")
+		seen[rc.method+" "+path] = true
 	}
 	for _, r := range Routes() {
 		key := r.Method + " " + strings.NewReplacer("{visitID}", "{visit}", "{clinicID}", "{north}",

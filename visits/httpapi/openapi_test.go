@@ -228,6 +228,14 @@ var openapiStructs = []struct {
 	{"StaffEHR", reflect.TypeFor[visits.StaffEHR](), false},
 	{"ClinicEHRSettings", reflect.TypeFor[visits.ClinicEHRSettings](), true},
 	{"PractitionerRequest", reflect.TypeFor[practitionerBody](), true},
+	{"RecordingRetentionPolicy", reflect.TypeFor[visits.RecordingRetentionPolicy](), false},
+	{"RecordingRetentionSettings", reflect.TypeFor[visits.RecordingRetentionSettings](), true},
+	{"RecordingList", reflect.TypeFor[visits.RecordingList](), false},
+	{"RecordingInfo", reflect.TypeFor[visits.RecordingInfo](), false},
+	{"RecordingObjectInfo", reflect.TypeFor[visits.RecordingObjectInfo](), false},
+	{"RecordingLink", reflect.TypeFor[visits.RecordingLink](), false},
+	{"ReleaseRequestInput", reflect.TypeFor[visits.ReleaseRequestInput](), true},
+	{"ReleaseRequest", reflect.TypeFor[visits.ReleaseRequest](), false},
 }
 
 type jsonField struct {

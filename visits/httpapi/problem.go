@@ -69,6 +69,7 @@ var errorTable = []struct {
 	{visits.ErrConflict, Problem{"conflict", "Conflict", 409, "", ""}},
 	{visits.ErrRateLimited, Problem{"rate-limited", "Too many requests", 429, "Wait a minute and try again.", ""}},
 	{visits.ErrInvalid, Problem{"invalid", "Invalid input", 400, "", ""}},
+	{visits.ErrRecordingUnavailable, Problem{"recording-unavailable", "Recording unavailable", 503, "Recording storage is not configured or not reachable.", ""}},
 }
 
 // writeProblem answers with err as a problem and logs unexpected errors

@@ -75,10 +75,14 @@ func seconds(s string) float64 {
 }
 
 // Decode decodes every frame of path with ffmpeg and returns what ffmpeg
-// reported at level error (empty when the file decodes cleanly).
+// reported at level error (empty when the file decodes cleanly). Frames
+// pass through with millisecond timestamps: the null muxer's guessed frame
+// rate would otherwise round two close frames of variable-rate (camera)
+// video onto one tick and report a false "non monotonically increasing dts".
 func Decode(t testing.TB, path string) string {
 	t.Helper()
-	out, err := exec.Command(Tool(t, "ffmpeg"), "-hide_banner", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(Tool(t, "ffmpeg"), "-hide_banner", "-v", "error", "-i", path,
+		"-fps_mode", "passthrough", "-enc_time_base:v", "1:1000", "-f", "null", "-").CombinedOutput()
 	msg := strings.TrimSpace(string(out))
 	if err != nil && msg == "" {
 		msg = err.Error()
