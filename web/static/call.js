@@ -21,9 +21,10 @@ const TERMINAL_CLOSE = new Set([4400, 4401, 4403, 4409]);
 const OPEN_TIMEOUT_MS = 10000; // a socket not open by then is dropped and retried
 
 // ROOM_EVENTS are the server messages that Call.handle passes to the
-// listeners of Call.on (joined also goes to the negotiation).
+// listeners of Call.on (joined also goes to the negotiation). Errors with a
+// recording_* code go to the listeners of "recording_error".
 const ROOM_EVENTS = new Set(["joined", "chat", "participant_joined", "participant_left", "participant_muted",
-  "recording_state"]);
+  "recording_state", "recording_consent_request"]);
 
 let nextID = 0;
 
@@ -291,6 +292,10 @@ export class Call {
       case "media_state":
         return true;
       case "error":
+        if (typeof msg.code === "string" && msg.code.startsWith("recording_")) {
+          this.emit({ ...msg, type: "recording_error" });
+          return true;
+        }
         if (msg.code === "glare") {
           this.offerAgain = true;
           this.enqueue(() => this.maybeOfferAgain());

@@ -1,10 +1,11 @@
 // In-call controls shared by the patient (/join), staff (/call) and guest
 // (/guest) pages: mute, camera off, device pickers, screen share, leave,
-// the people in the call with their muted state, chat (chat.js) and the
-// recording indicator. Tracks change with RTCRtpSender.replaceTrack (no
-// renegotiation). Nothing here logs PHI: a guest's display name is shown
+// the people in the call with their muted state, chat (chat.js), the
+// recording indicator and the recording consent (consent.js). Tracks
+// change with RTCRtpSender.replaceTrack (no renegotiation). Nothing here logs PHI: a guest's display name is shown
 // with textContent only.
 import { mountChat } from "/static/chat.js";
+import { mountConsent } from "/static/consent.js";
 
 const ROLE_LABEL = { clinician: "Clinician", patient: "Patient", guest: "Guest" };
 
@@ -52,6 +53,7 @@ export function mountControls(call, container, { role, onLeave = () => {}, previ
   call.on("recording_state", (msg) => {
     $("recording-indicator").hidden = !msg.active;
   });
+  mountConsent(call, root, role);
   devices.refresh();
   return { root, refreshDevices: () => devices.refresh() };
 }
