@@ -12,8 +12,9 @@ var static embed.FS
 // Register mounts the pages on mux: GET / (landing page), GET /join (the
 // patient page; the link token travels in the URL fragment and never
 // reaches the server), GET /call?visit=<id> (the staff call page), GET
-// /guest (a guest's page; the token in the fragment, as for /join) and
-// GET /static/ (assets).
+// /guest (a guest's page; the token in the fragment, as for /join), GET
+// /schedule, GET /console, GET /admin (the admin's page) and GET /static/
+// (assets).
 func Register(mux *http.ServeMux) {
 	files, err := fs.Sub(static, "static")
 	if err != nil {
@@ -25,6 +26,7 @@ func Register(mux *http.ServeMux) {
 	mux.Handle("GET /guest", page(files, "guest.html"))
 	mux.Handle("GET /schedule", page(files, "schedule.html"))
 	mux.Handle("GET /console", page(files, "console.html"))
+	mux.Handle("GET /admin", page(files, "admin.html"))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(files)))
 }
 

@@ -23,6 +23,8 @@ func TestPages(t *testing.T) {
 		{"/static/call.css", "text/css; charset=utf-8", ".recording-indicator", 200},
 		{"/schedule", "text/html; charset=utf-8", `src="/static/schedule.js"`, 200},
 		{"/console", "text/html; charset=utf-8", `src="/static/console.js"`, 200},
+		{"/admin", "text/html; charset=utf-8", `src="/static/admin.js"`, 200},
+		{"/static/admin.css", "text/css; charset=utf-8", ".job-failed", 200},
 		{"/static/call.js", "text/javascript; charset=utf-8", "export class Call", 200},
 		{"/static/style.css", "text/css; charset=utf-8", "font-family", 200},
 		{"/nothing", "", "", 404},
@@ -41,7 +43,7 @@ func TestPages(t *testing.T) {
 // TestNoInlineScriptOrStyle keeps the pages working under script-src and
 // style-src 'self'.
 func TestNoInlineScriptOrStyle(t *testing.T) {
-	for _, name := range []string{"static/index.html", "static/join.html", "static/call.html", "static/guest.html", "static/schedule.html", "static/console.html"} {
+	for _, name := range []string{"static/index.html", "static/join.html", "static/call.html", "static/guest.html", "static/schedule.html", "static/console.html", "static/admin.html"} {
 		b, err := static.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +60,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 // TestScriptsLogNoData keeps PHI out of browser consoles: the pages' scripts
 // use no console.log at all, and warn only with fixed texts.
 func TestScriptsLogNoData(t *testing.T) {
-	for _, name := range []string{"static/call.js", "static/join.js", "static/staff-call.js", "static/schedule.js", "static/console.js",
+	for _, name := range []string{"static/call.js", "static/join.js", "static/staff-call.js", "static/schedule.js", "static/console.js", "static/admin.js",
 		"static/controls.js", "static/chat.js", "static/staff-guests.js", "static/guest.js"} {
 		b, err := static.ReadFile(name)
 		if err != nil {

@@ -1,0 +1,586 @@
+// The admin's page at /admin: the clinic's EHR writes (state, the EHR's
+// reason, retry), its EHR settings, its recording retention, and a visit's
+// recordings (playback, release of information). Nothing here goes to the
+// console; the EHR's diagnostics (which may echo PHI) and presigned links
+// are shown on the page only, never in the title, the URL or a log.
+
+const $ = (id) => document.getElementById(id);
+
+const STATE_TEXT = { pending: "Pending", in_flight: "Sending", delivered: "Delivered", failed: "Failed" };
+const KIND_TEXT = {
+  encounter_status: "Encounter status",
+  note_create: "Signed note",
+  note_amend: "Note amendment",
+  note_retract: "Note retraction",
+};
+const REQUEST_TEXT = { pending: "Pending", approved: "Approved", denied: "Denied" };
+
+const page = {
+  clinics: [],
+  clinic: null,
+  before: null, // next_before of the jobs list
+  recordings: [],
+  releases: new Map(), // recording id → release requests recorded on this page
+};
+
+function announce(text, isError = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
+}
+
+function setState(state, text, isError = false) {
+  document.body.dataset.state = state;
+  if (text !== undefined) announce(text, isError);
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch(path, init);
+  } catch {
+    return { status: 0, data: null };
+  }
+  let data = null;
+  if (resp.status !== 204) {
+    try {
+      data = await resp.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (resp.status === 401) signIn();
+  return { status: resp.status, data };
+}
+
+function signIn() {
+  setState("signing_in", "Your session has ended. Taking you to sign in…");
+  location.assign("/auth/login?return_to=" + encodeURIComponent("/admin"));
+}
+
+// problemText: a problem's detail is safe to show (docs/openapi.json,
+// Problem): it never carries PHI.
+function problemText(r, fallback) {
+  if (r.status === 0) return "The server cannot be reached. Check the connection and try again.";
+  if (r.status === 503) return "Recording storage is not configured or not reachable on this server.";
+  let text = (r.data && (r.data.detail || r.data.title)) || fallback;
+  const field = r.data && r.data.field;
+  if (field && text.startsWith(field + ": ")) text = text.slice(field.length + 2);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function fieldError(input, errorEl, text) {
+  $(errorEl).textContent = text || "";
+  if (text) $(input).setAttribute("aria-invalid", "true");
+  else $(input).removeAttribute("aria-invalid");
+}
+
+function when(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") e.className = v;
+    else if (k === "data") Object.assign(e.dataset, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+function clinicPath(suffix) {
+  return `/api/v1/clinics/${encodeURIComponent(page.clinic.id)}/${suffix}`;
+}
+
+// ---- Start ----
+
+async function start() {
+  wire();
+  const me = await api("GET", "/api/v1/me");
+  if (me.status === 401) return; // signIn() is on its way
+  if (me.status !== 200 || !me.data) {
+    setState("error", problemText(me, "Your account could not be read."), true);
+    return;
+  }
+  if (!(me.data.roles || []).includes("admin")) {
+    setState("forbidden", "This page is for administrators. Your account is not an administrator.", true);
+    return;
+  }
+  const cl = await api("GET", "/api/v1/clinics");
+  if (cl.status !== 200 || !cl.data) {
+    setState("error", problemText(cl, "Your clinics could not be read."), true);
+    return;
+  }
+  page.clinics = cl.data.items || [];
+  if (page.clinics.length === 0) {
+    setState("no_clinic", "Your account belongs to no clinic.", true);
+    return;
+  }
+  const select = $("clinic");
+  for (const c of page.clinics) select.append(new Option(c.name, c.id));
+  if (page.clinics.length > 1) {
+    $("clinic-field").hidden = false;
+    const saved = sessionStorage.getItem("televisit.admin.clinic"); // a clinic id: not PHI
+    if (saved && page.clinics.some((c) => c.id === saved)) select.value = saved;
+  } else {
+    $("clinic-label").textContent = page.clinics[0].name;
+    $("clinic-label").hidden = false;
+  }
+  $("clinic-form").hidden = false;
+  for (const id of ["jobs-section", "ehr-section", "retention-section", "recordings-section"]) $(id).hidden = false;
+  await chooseClinic(select.value);
+}
+
+async function chooseClinic(id) {
+  page.clinic = page.clinics.find((c) => c.id === id) || page.clinics[0];
+  sessionStorage.setItem("televisit.admin.clinic", page.clinic.id);
+  document.body.dataset.state = "loading";
+  const results = await Promise.all([loadJobs(false), loadEHR(), loadRetention()]);
+  const failed = results.find((r) => r);
+  if (failed) setState("error", failed, true);
+  else setState("ready", jobsSummary());
+}
+
+function wire() {
+  $("clinic").addEventListener("change", () => chooseClinic($("clinic").value));
+  $("clinic-form").addEventListener("submit", (e) => e.preventDefault());
+  $("job-state").addEventListener("change", () => refreshJobs());
+  $("jobs-refresh").addEventListener("click", () => refreshJobs());
+  $("jobs-form").addEventListener("submit", (e) => { e.preventDefault(); refreshJobs(); });
+  $("jobs-more").addEventListener("click", async () => {
+    const err = await loadJobs(true);
+    if (err !== null) announce(err || jobsSummary(), !!err);
+  });
+  $("jobs-body").addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-action='retry']");
+    if (b) retry(b);
+  });
+  $("ehr-form").addEventListener("submit", saveEHR);
+  $("ehr-profile").addEventListener("change", syncProfile);
+  $("retention-form").addEventListener("submit", saveRetention);
+  $("recordings-form").addEventListener("submit", findRecordings);
+  $("recordings-list").addEventListener("click", recordingAction);
+  $("release-copy").addEventListener("click", () => copyLink());
+}
+
+// ---- EHR writes ----
+
+function jobsSummary() {
+  const n = $("jobs-body").children.length;
+  const failed = $("jobs-body").querySelectorAll("tr[data-state='failed']").length;
+  const shown = n === 1 ? "1 EHR write shown" : `${n} EHR writes shown`;
+  return failed ? `${shown}, ${failed} failed.` : `${shown}.`;
+}
+
+async function refreshJobs() {
+  document.body.dataset.state = "loading";
+  const err = await loadJobs(false);
+  if (err === null) return; // a later refresh answers instead
+  setState(err ? "error" : "ready", err || jobsSummary(), !!err);
+}
+
+// loadJobs reads one page of jobs (more: the next, older page); it
+// returns an error text, "", or null when a later load superseded it.
+async function loadJobs(more) {
+  const seq = page.jobsSeq = (page.jobsSeq || 0) + 1;
+  const q = new URLSearchParams({ clinic_id: page.clinic.id, limit: "50" });
+  const state = $("job-state").value;
+  if (state) q.set("state", state);
+  if (more && page.before) q.set("before", String(page.before));
+  const r = await api("GET", "/api/v1/ehr/jobs?" + q);
+  if (seq !== page.jobsSeq) return null;
+  if (r.status !== 200 || !r.data) return problemText(r, "The EHR writes could not be read.");
+  const rows = (r.data.items || []).map(jobRow);
+  if (more) $("jobs-body").append(...rows);
+  else $("jobs-body").replaceChildren(...rows);
+  page.before = r.data.next_before;
+  $("jobs-more").hidden = !page.before;
+  const empty = $("jobs-body").children.length === 0;
+  $("jobs-empty").hidden = !empty;
+  $("jobs-table").hidden = empty;
+  return "";
+}
+
+function jobRow(j) {
+  const tr = el("tr", { data: { job: String(j.id), state: j.state } });
+  const visit = el("td", { class: "mono", title: j.visit_id }, j.visit_id.slice(0, 8));
+  let kind = KIND_TEXT[j.kind] || j.kind;
+  if (j.encounter_status) kind += ` (${j.encounter_status})`;
+  if (j.note_version) kind += ` v${j.note_version}`;
+  const badge = el("span", { class: `badge job-${j.state}` }, STATE_TEXT[j.state] || j.state);
+  const err = el("td", { class: "job-error" });
+  if (j.last_error && j.state !== "delivered") err.append(el("span", {}, j.last_error));
+  if (j.state === "delivered" && j.fhir_ref) err.append(el("span", { class: "note" }, j.fhir_ref));
+  if ((j.outcome || []).length) err.append(outcomeDetails(j.outcome));
+  const act = el("td", { class: "actions" });
+  if (j.state === "failed") {
+    act.append(el("button", { type: "button", class: "secondary", data: { action: "retry", job: String(j.id) },
+      textContent: "Retry", ariaLabel: `Retry write ${j.id}` }));
+  }
+  tr.append(
+    visit,
+    el("td", {}, kind),
+    el("td", {}, badge),
+    el("td", { class: "num" }, String(j.attempts)),
+    el("td", {}, jobWhen(j)),
+    err,
+    act,
+  );
+  // On a phone the table stacks into cards; each cell shows its column's name.
+  ["Visit", "Write", "State", "Attempts", "When", "Error or result", ""].forEach((label, i) => {
+    if (label) tr.children[i].dataset.label = label;
+  });
+  return tr;
+}
+
+function jobWhen(j) {
+  if (j.state === "delivered") return `Delivered ${when(j.delivered_at)}`;
+  if (j.state === "failed") return "Waits for a retry";
+  if (j.state === "in_flight") return "Being sent";
+  return `Next try ${when(j.next_attempt_at)}`;
+}
+
+// outcomeDetails shows the EHR's OperationOutcome issues (admins only:
+// diagnostics may echo what was sent).
+function outcomeDetails(issues) {
+  const ul = el("ul", { class: "issues" });
+  for (const is of issues) {
+    const where = (is.expression || []).join(", ");
+    const text = [`${is.severity} ${is.code}`, where, is.diagnostics].filter(Boolean).join(": ");
+    ul.append(el("li", {}, text));
+  }
+  return el("details", {}, el("summary", {}, "The EHR's answer"), ul);
+}
+
+async function retry(button) {
+  const id = button.dataset.job;
+  button.disabled = true;
+  announce(`Retrying write ${id}…`);
+  const r = await api("POST", `/api/v1/ehr/jobs/${encodeURIComponent(id)}/retry`);
+  if (r.status !== 200 || !r.data) {
+    button.disabled = false;
+    announce(problemText(r, "The write could not be retried."), true);
+    return;
+  }
+  const row = button.closest("tr");
+  const next = jobRow(r.data);
+  row.replaceWith(next);
+  next.querySelector("td").tabIndex = -1;
+  next.querySelector("td").focus();
+  announce(`Write ${id} is pending again and will be sent shortly.`);
+}
+
+// ---- EHR settings ----
+
+async function loadEHR() {
+  const r = await api("GET", clinicPath("ehr"));
+  if (r.status !== 200 || !r.data) return problemText(r, "The clinic's EHR settings could not be read.");
+  fillEHR(r.data);
+  return "";
+}
+
+function fillEHR(s) {
+  $("ehr-profile").value = s.profile;
+  $("ehr-endpoint").value = s.endpoint || "";
+  $("ehr-system").value = s.identifier_system || "";
+  syncProfile();
+}
+
+function syncProfile() {
+  const none = $("ehr-profile").value === "none";
+  $("ehr-endpoint").required = !none;
+  $("ehr-system").required = !none;
+}
+
+async function saveEHR(e) {
+  e.preventDefault();
+  $("ehr-form-error").textContent = "";
+  fieldError("ehr-endpoint", "ehr-endpoint-error", "");
+  fieldError("ehr-system", "ehr-system-error", "");
+  const body = { profile: $("ehr-profile").value };
+  if (body.profile !== "none") {
+    body.endpoint = $("ehr-endpoint").value.trim();
+    body.identifier_system = $("ehr-system").value.trim();
+    let bad = false;
+    if (!body.endpoint) { fieldError("ehr-endpoint", "ehr-endpoint-error", "Enter the endpoint name."); bad = true; }
+    if (!body.identifier_system) { fieldError("ehr-system", "ehr-system-error", "Enter the identifier system."); bad = true; }
+    if (bad) {
+      announce("Check the EHR settings.", true);
+      return;
+    }
+  }
+  $("ehr-save").disabled = true;
+  const r = await api("PUT", clinicPath("ehr"), body);
+  $("ehr-save").disabled = false;
+  if (r.status !== 200 || !r.data) {
+    const text = problemText(r, "The EHR settings could not be saved.");
+    const field = r.data && r.data.field;
+    if (field === "endpoint") fieldError("ehr-endpoint", "ehr-endpoint-error", text);
+    else if (field === "identifier_system") fieldError("ehr-system", "ehr-system-error", text);
+    else $("ehr-form-error").textContent = text;
+    announce("The EHR settings were not saved.", true);
+    return;
+  }
+  fillEHR(r.data);
+  announce("EHR settings saved.");
+}
+
+// ---- Recording retention ----
+
+async function loadRetention() {
+  const r = await api("GET", clinicPath("recording-retention"));
+  if (r.status !== 200 || !r.data) return problemText(r, "The clinic's recording retention could not be read.");
+  fillRetention(r.data);
+  return "";
+}
+
+function fillRetention(p) {
+  $("retention-days").value = String(p.days);
+  $("mode-governance").checked = p.mode === "GOVERNANCE";
+  $("mode-compliance").checked = p.mode === "COMPLIANCE";
+  $("retention-source").textContent = p.source === "clinic"
+    ? `Set for this clinic on ${when(p.updated_at)}.`
+    : "The server's default: not set for this clinic yet.";
+}
+
+async function saveRetention(e) {
+  e.preventDefault();
+  $("retention-form-error").textContent = "";
+  fieldError("retention-days", "retention-days-error", "");
+  const days = Number($("retention-days").value);
+  if (!Number.isInteger(days) || days < 1 || days > 36500) {
+    fieldError("retention-days", "retention-days-error", "Enter a whole number of days from 1 to 36500.");
+    announce("Check the retention.", true);
+    return;
+  }
+  const mode = $("mode-compliance").checked ? "COMPLIANCE" : $("mode-governance").checked ? "GOVERNANCE" : "";
+  if (!mode) {
+    $("retention-form-error").textContent = "Choose a mode.";
+    announce("Check the retention.", true);
+    return;
+  }
+  $("retention-save").disabled = true;
+  const r = await api("PUT", clinicPath("recording-retention"), { days, mode });
+  $("retention-save").disabled = false;
+  if (r.status !== 200 || !r.data) {
+    const text = problemText(r, "The retention could not be saved.");
+    if (r.data && r.data.field === "days") fieldError("retention-days", "retention-days-error", text);
+    else $("retention-form-error").textContent = text;
+    announce("The retention was not saved.", true);
+    return;
+  }
+  fillRetention(r.data);
+  const unit = r.data.days === 1 ? "day" : "days";
+  announce(`Retention saved: ${r.data.days} ${unit}, ${r.data.mode === "COMPLIANCE" ? "compliance" : "governance"} mode.`);
+}
+
+// ---- Recordings of a visit ----
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function findRecordings(e) {
+  if (e) e.preventDefault();
+  const visit = $("rec-visit").value.trim();
+  fieldError("rec-visit", "rec-visit-error", "");
+  if (!UUID.test(visit)) {
+    fieldError("rec-visit", "rec-visit-error", "Enter the visit's id, for example 3f0c…-…; copy it from the EHR writes.");
+    announce("Check the visit id.", true);
+    return;
+  }
+  announce("Reading the visit's recordings…");
+  const r = await api("GET", "/api/v1/recordings?visit_id=" + encodeURIComponent(visit));
+  if (r.status !== 200 || !r.data) {
+    $("recordings-list").replaceChildren();
+    announce(problemText(r, "The recordings could not be read."), true);
+    return;
+  }
+  page.recordings = r.data.items || [];
+  renderRecordings();
+  const n = page.recordings.length;
+  announce(n === 0 ? "This visit has no recordings." : n === 1 ? "1 recording." : `${n} recordings.`);
+}
+
+function renderRecordings() {
+  const out = page.recordings.map((rec, i) => {
+    const h = el("h3", { id: `rec-${i}` }, `Recording ${i + 1}: ${rec.state}${rec.stop_reason ? ` (${rec.stop_reason})` : ""}`);
+    const sec = el("section", { class: "recording", data: { recording: rec.id } }, h);
+    sec.setAttribute("aria-labelledby", h.id);
+    sec.append(el("p", { class: "note" }, `Started ${when(rec.started_at)}, stopped ${when(rec.stopped_at)}.`));
+    const ul = el("ul", { class: "objects" });
+    for (const o of rec.objects || []) ul.append(objectItem(rec, o));
+    if (!(rec.objects || []).length) ul.append(el("li", { class: "note" }, "No files."));
+    sec.append(ul, releaseBlock(rec));
+    return sec;
+  });
+  $("recordings-list").replaceChildren(...out);
+}
+
+function objectItem(rec, o) {
+  const who = o.participant_id === "" ? "Manifest" : o.participant_id === "patient" ? "Patient" :
+    o.participant_id.startsWith("clinician:") ? "Clinician" : o.participant_id.startsWith("guest:") ? "Guest" : "Participant";
+  const size = o.size == null ? "uploading" : `${(o.size / 1048576).toFixed(1)} MiB`;
+  const li = el("li", {}, el("span", {}, `${who}: ${o.state}, ${size}, kept until ${when(o.retain_until)}`));
+  if (o.state === "stored" && o.participant_id !== "") {
+    li.append(el("button", { type: "button", class: "secondary", textContent: "Play",
+      ariaLabel: `Play the ${who.toLowerCase()}'s file`, data: { action: "play", recording: rec.id, object: o.id } }));
+  }
+  return li;
+}
+
+function releaseBlock(rec) {
+  const box = el("div", { class: "release" });
+  box.append(el("h4", {}, "Release of information"));
+  const list = page.releases.get(rec.id) || [];
+  const ul = el("ul", { class: "objects" });
+  for (const q of list) {
+    const li = el("li", {}, el("span", {}, `Patient's request of ${when(q.requested_at)}: ${REQUEST_TEXT[q.state] || q.state}` +
+      (q.links_issued ? `, ${q.links_issued} link(s) issued` : "")));
+    const data = { recording: rec.id, request: q.id };
+    if (q.state === "pending") {
+      li.append(el("button", { type: "button", textContent: "Approve", data: { ...data, action: "approve" } }),
+        el("button", { type: "button", class: "secondary danger-text", textContent: "Deny", data: { ...data, action: "deny" } }));
+    } else if (q.state === "approved") {
+      li.append(el("button", { type: "button", textContent: "Get link", data: { ...data, action: "link" } }));
+    }
+    ul.append(li);
+  }
+  if (list.length) box.append(ul);
+  const noteID = `release-note-${rec.id}`;
+  box.append(
+    el("label", { htmlFor: noteID }, "How the patient asked (optional)"),
+    el("input", { id: noteID, type: "text", maxLength: 1000, autocomplete: "off" }),
+    el("button", { type: "button", class: "secondary", textContent: "Record the patient's request",
+      data: { action: "request", recording: rec.id } }),
+  );
+  return box;
+}
+
+async function recordingAction(e) {
+  const b = e.target.closest("button[data-action]");
+  if (!b) return;
+  const rec = encodeURIComponent(b.dataset.recording);
+  b.disabled = true;
+  try {
+    switch (b.dataset.action) {
+      case "play": return await play(rec, encodeURIComponent(b.dataset.object));
+      case "request": return await requestRelease(b.dataset.recording);
+      case "approve":
+      case "deny": return await decide(b.dataset.recording, b.dataset.request, b.dataset.action);
+      case "link": return await releaseLink(b.dataset.recording, b.dataset.request);
+    }
+  } finally {
+    b.disabled = false;
+  }
+}
+
+async function play(rec, obj) {
+  announce("Getting a playback link…");
+  const r = await api("POST", `/api/v1/recordings/${rec}/objects/${obj}/playback`);
+  if (r.status !== 200 || !r.data) {
+    announce(problemText(r, "The recording cannot be played."), true);
+    return;
+  }
+  // The link is the access itself: it goes on the page only. A <video>
+  // source the server's CSP does not allow would be blocked and the
+  // browser would print the link in its console, so the page plays inline
+  // only when media-src allows the store; otherwise it offers a new tab.
+  const url = r.data.url;
+  const inline = await mediaAllowed(url);
+  $("player-box").hidden = false;
+  $("player").hidden = !inline;
+  $("player-open").href = url;
+  if (inline) {
+    $("player").src = url;
+    $("player").focus();
+    announce("Playing the recording.");
+  } else {
+    $("player").removeAttribute("src");
+    $("player-open").focus();
+    announce("The recording is ready: open it in a new tab.");
+  }
+}
+
+// mediaAllowed reports whether the page's Content-Security-Policy lets a
+// <video> load url (media-src, or default-src without it).
+async function mediaAllowed(url) {
+  if (page.mediaSources === undefined) {
+    page.mediaSources = [];
+    try {
+      const resp = await fetch("/admin", { method: "HEAD", credentials: "same-origin" });
+      const dirs = (resp.headers.get("Content-Security-Policy") || "").split(";").map((d) => d.trim().split(/\s+/));
+      const pick = dirs.find((d) => d[0] === "media-src") || dirs.find((d) => d[0] === "default-src");
+      if (pick) page.mediaSources = pick.slice(1);
+    } catch {
+      page.mediaSources = [];
+    }
+  }
+  const u = new URL(url, location.href);
+  return page.mediaSources.some((src) => src === "*" || src === u.protocol ||
+    (src === "'self'" && u.origin === location.origin) || src.replace(/\/$/, "") === u.origin);
+}
+
+function upsertRelease(q) {
+  const list = page.releases.get(q.recording_id) || [];
+  const i = list.findIndex((x) => x.id === q.id);
+  if (i >= 0) list[i] = q;
+  else list.push(q);
+  page.releases.set(q.recording_id, list);
+  renderRecordings();
+}
+
+async function requestRelease(recID) {
+  const body = { requester: "patient" };
+  const note = $(`release-note-${recID}`).value.trim();
+  if (note) body.note = note;
+  const r = await api("POST", `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests`, body);
+  if (r.status !== 201 || !r.data) {
+    announce(problemText(r, "The request could not be recorded."), true);
+    return;
+  }
+  upsertRelease(r.data);
+  announce("The patient's request is recorded and waits for approval.");
+}
+
+async function decide(recID, reqID, action) {
+  const r = await api("POST",
+    `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests/${encodeURIComponent(reqID)}/${action}`);
+  if (r.status !== 200 || !r.data) {
+    announce(problemText(r, "The request could not be decided."), true);
+    return;
+  }
+  upsertRelease(r.data);
+  announce(action === "approve" ? "Request approved. Get a link when the patient is ready." : "Request denied.");
+}
+
+async function releaseLink(recID, reqID) {
+  const r = await api("GET",
+    `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests/${encodeURIComponent(reqID)}/link`);
+  if (r.status !== 200 || !r.data) {
+    announce(problemText(r, "No link could be issued."), true);
+    return;
+  }
+  $("release-box").hidden = false;
+  $("release-url").value = r.data.url;
+  $("release-url").focus();
+  $("release-url").select();
+  announce(`Link issued; it expires at ${when(r.data.expires_at)}.`);
+}
+
+async function copyLink() {
+  try {
+    await navigator.clipboard.writeText($("release-url").value);
+    announce("Link copied.");
+  } catch {
+    $("release-url").select();
+    announce("Copying is not allowed here: the link is selected, copy it with the keyboard.", true);
+  }
+}
+
+start();
