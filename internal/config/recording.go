@@ -34,7 +34,8 @@ type Recording struct {
 	// ring.
 	SpoolKey     Secret `yaml:"spool_key"`
 	SpoolKeyFile string `yaml:"spool_key_file"`
-	// PartSizeMiB is the multipart part size, 5-16 MiB (default 8).
+	// PartSizeMiB is the multipart part size, 5-16 MiB (default 5): one
+	// part buffer per recorded participant is held in memory.
 	PartSizeMiB int `yaml:"part_size_mib"`
 }
 
@@ -53,7 +54,7 @@ func (r Recording) WithDefaults() Recording {
 		r.RetentionDays = 6 * 365
 	}
 	if r.PartSizeMiB == 0 {
-		r.PartSizeMiB = 8
+		r.PartSizeMiB = 5
 	}
 	return r
 }

@@ -38,7 +38,7 @@ func TestRecordingSection(t *testing.T) {
 			}
 			if tt.want == "" && cfg.Recording.Enabled() {
 				d := cfg.Recording.WithDefaults()
-				if d.RetentionDays != 2190 || d.RetentionMode != "GOVERNANCE" || d.PartSizeMiB != 8 || d.Region != "us-east-1" {
+				if d.RetentionDays != 2190 || d.RetentionMode != "GOVERNANCE" || d.PartSizeMiB != 5 || d.Region != "us-east-1" {
 					t.Fatalf("defaults: %+v", d)
 				}
 				if strings.Contains(cfg.Recording.SecretKey.String(), "sk") {

@@ -24,7 +24,7 @@ const (
 const (
 	MinPartSize     = 5 << 20
 	MaxPartSize     = 16 << 20
-	DefaultPartSize = 8 << 20
+	DefaultPartSize = 5 << 20
 )
 
 // Config configures the object store. Zero values of PartSize, Region and
@@ -52,7 +52,7 @@ type Config struct {
 	RetentionMode string `yaml:"retention_mode"`
 	// RetentionDays is how long each object is locked after upload (>= 1).
 	RetentionDays int `yaml:"retention_days"`
-	// PartSize is the multipart part size in bytes (5-16 MiB, default 8 MiB).
+	// PartSize is the multipart part size in bytes (5-16 MiB, default 5 MiB).
 	PartSize int64 `yaml:"part_size"`
 	// MaxRetries bounds minio-go's own retries per request (default 3);
 	// callers retry whole uploads from the spool on top of that.
