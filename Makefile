@@ -7,8 +7,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 
 .PHONY: dev test deps vet build fuzz
 
-## dev: run Televisit locally with PostgreSQL, a dev OpenID provider and demo data
+## dev: run Televisit locally with PostgreSQL, a dev OpenID provider, local
+## object storage (MinIO, built once into ~/.cache/televisit/bin) and demo data
 dev:
+	@bash .ci/deps.d/minio.sh
 	$(GO) run ./cmd/televisit dev
 
 ## test: install what the tests need (idempotently), vet, run every test with -race
