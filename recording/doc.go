@@ -1,5 +1,6 @@
 // Package recording records consenting participants of a visit and keeps
-// the recordings: media is muxed into WebM (recording/webm), written to an
+// the recordings: media is muxed into WebM (recording/webm; Opus with VP8,
+// VP9 or AV1 video), written to an
 // encrypted local spool (recording/spool) and streamed from the spool to
 // object storage (recording/store) by UploadSpool, which retries from the
 // spool until the store has every byte. The spool is the source of truth:
@@ -9,7 +10,13 @@
 // Manager runs the recordings of a server: for each consenting
 // participant it attaches an sfu.Sink to the visit's room (taking only that
 // participant's audio and video), queues their RTP off the forwarding
-// path, muxes it into one WebM per participant and uploads it live. When
+// path, muxes it into one WebM per participant and uploads it live. The
+// writer is made at the participant's first packet with the codec of
+// their open video track (VP8 if none yet); a video track in another codec
+// opened after that is not recorded. H264 video is not recorded yet: it
+// goes into Matroska (.mkv, video/x-matroska; recording/webm writes it),
+// and the store names every object .webm with type video/webm. The
+// manifest records each object's container and MIME type. When
 // a recording stops, each object's SHA-256 (hashed while uploading) is
 // checked against its spool and recorded in the visits database, and a
 // JSON manifest (participants, consents, track mapping, checksums) is

@@ -81,6 +81,7 @@ func TestRecorderRecordsConsentingParticipants(t *testing.T) {
 	}
 	for _, p := range man.Participants {
 		if p.Object == nil || p.Object.SHA256 != sums[p.ParticipantID] || len(p.Object.Tracks) != 2 ||
+			p.Object.Container != "webm" || p.Object.ContentType != "video/webm" ||
 			p.Consent.Answer != "yes" || p.Consent.AnsweredAt == nil {
 			t.Fatalf("manifest participant %s: %+v", p.ParticipantID, p)
 		}

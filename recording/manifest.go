@@ -34,12 +34,16 @@ type ManifestParticipant struct {
 	Object        *ManifestObject `json:"object,omitempty"`
 }
 
-// ManifestObject is one stored WebM and which tracks it holds.
+// ManifestObject is one stored recording and which tracks it holds.
 type ManifestObject struct {
-	Key    string          `json:"key"`
-	Size   int64           `json:"size"`
-	SHA256 string          `json:"sha256"`
-	Tracks []ManifestTrack `json:"tracks"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// Container is "webm" (VP8, VP9, AV1 + Opus) or "matroska" (H264),
+	// ContentType its MIME type.
+	Container   string          `json:"container"`
+	ContentType string          `json:"content_type"`
+	Tracks      []ManifestTrack `json:"tracks"`
 }
 
 // ManifestTrack maps a published track to the WebM track of its kind.
@@ -83,7 +87,8 @@ func (s *session) writeManifest(ctx context.Context, objs []objectResult) error 
 }
 
 func manifestObject(o objectResult) *ManifestObject {
-	mo := &ManifestObject{Key: o.key.String(), Size: o.size, SHA256: hex.EncodeToString(o.sum), Tracks: []ManifestTrack{}}
+	mo := &ManifestObject{Key: o.key.String(), Size: o.size, SHA256: hex.EncodeToString(o.sum),
+		Container: o.container.Name, ContentType: o.container.ContentType, Tracks: []ManifestTrack{}}
 	for _, t := range o.tracks {
 		mo.Tracks = append(mo.Tracks, ManifestTrack{Kind: t.Kind, TrackID: t.TrackID, MimeType: t.MimeType})
 	}

@@ -2,7 +2,6 @@ package recording
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +36,8 @@ type partRec struct {
 	tracks  []sfu.TrackInfo
 	detach  func()
 	keyReq  func() bool // the video track's keyframe request, once open
+	codec   string      // the video codec, once a video track is open
+	muxing  bool        // the writer exists: the video codec is fixed
 
 	uploaded chan struct{}
 	res      objectResult
@@ -56,6 +57,7 @@ type objectResult struct {
 	size        int64
 	sum         []byte
 	tracks      []sfu.TrackInfo
+	container   webm.Container
 	err         error
 }
 
@@ -65,20 +67,49 @@ func newPartRec(s *session, participant string, obj uuid.UUID) *partRec {
 		muxed: make(chan struct{}), uploaded: make(chan struct{})}
 }
 
-// start creates the spool and the WebM writer and runs the muxer.
+// start creates the spool and runs the muxer, which makes the writer at
+// the first packet, when the video codec is known.
 func (p *partRec) start() error {
 	sp, err := spool.Create(p.path, p.s.m.ring)
 	if err != nil {
 		return err
 	}
-	w, err := webm.New(sp, webm.Config{Audio: true, Video: true, OnKeyframeNeeded: p.requestKeyframe}, p.s.m.log)
-	if err != nil {
-		_ = sp.Close()
-		return err
-	}
-	p.sp, p.w = sp, w
+	p.sp = sp
 	go p.mux()
 	return nil
+}
+
+// openWriter makes the WebM writer for the video codec of the open video
+// track (VP8 if none is open yet; a video track opened later in another
+// codec is then not recorded).
+func (p *partRec) openWriter() error {
+	p.mu.Lock()
+	p.muxing = true
+	codec := p.codec
+	p.mu.Unlock()
+	w, err := webm.New(p.sp, webm.Config{Audio: true, Video: true, VideoCodec: codec,
+		OnKeyframeNeeded: p.requestKeyframe}, p.s.m.log)
+	if err != nil {
+		return err
+	}
+	p.w = w
+	return nil
+}
+
+// recordable tells whether a track's codec can go into this
+// participant's object: the store names objects .webm, so only the WebM
+// codecs (VP8, VP9, AV1; H264 needs Matroska, see webm.ContainerOf).
+func recordable(info sfu.TrackInfo) (kind webm.Kind, codec string, ok bool) {
+	codec, ok = webm.CodecOfMime(info.MimeType)
+	switch {
+	case !ok:
+		return 0, "", false
+	case info.Kind == "audio" && codec == webm.Opus:
+		return webm.Audio, codec, true
+	case info.Kind == "video" && codec != webm.Opus && webm.ContainerOf(codec) == webm.WebM:
+		return webm.Video, codec, true
+	}
+	return 0, "", false
 }
 
 // OpenTrack takes the participant's own audio and video.
@@ -86,12 +117,8 @@ func (p *partRec) OpenTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 	if info.ParticipantID != p.participant {
 		return nil, errSkip
 	}
-	kind := webm.Audio
-	switch {
-	case info.Kind == "video" && strings.EqualFold(info.MimeType, "video/vp8"):
-		kind = webm.Video
-	case info.Kind == "audio" && strings.EqualFold(info.MimeType, "audio/opus"):
-	default:
+	kind, codec, ok := recordable(info)
+	if !ok {
 		return nil, errSkip
 	}
 	p.mu.Lock()
@@ -101,10 +128,13 @@ func (p *partRec) OpenTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 			return nil, errSkip // one audio and one video track (not a screen share)
 		}
 	}
-	p.tracks = append(p.tracks, info)
 	if kind == webm.Video {
-		p.keyReq = info.RequestKeyframe
+		if p.muxing && codec != p.codec && !(p.codec == "" && codec == webm.VP8) {
+			return nil, errSkip // the writer was made for another codec
+		}
+		p.keyReq, p.codec = info.RequestKeyframe, codec
 	}
+	p.tracks = append(p.tracks, info)
 	return &trackTap{p: p, kind: kind}, nil
 }
 
@@ -186,6 +216,13 @@ func (p *partRec) mux() {
 				p.closeFiles()
 				return
 			}
+			if p.w == nil {
+				if err := p.openWriter(); err != nil {
+					p.s.m.log.Error("recording writer failed", "object", p.obj, "err", err)
+					p.drain()
+					return
+				}
+			}
 			if err := p.w.WriteRTP(q.kind, &q.pkt, q.at); err != nil {
 				p.s.m.log.Warn("recording write failed", "object", p.obj, "err", err)
 			}
@@ -197,7 +234,28 @@ func (p *partRec) mux() {
 	}
 }
 
+// drain discards the queue after the writer failed, then closes the spool.
+func (p *partRec) drain() {
+	for ok := true; ok; {
+		select {
+		case _, ok = <-p.queue:
+		case <-p.s.m.quit:
+			return
+		}
+	}
+	if err := p.sp.Close(); err != nil {
+		p.s.m.log.Warn("recording close spool", "object", p.obj, "err", err)
+	}
+}
+
 func (p *partRec) closeFiles() {
+	if p.w == nil {
+		if err := p.openWriter(); err != nil { // nothing came: an empty file
+			p.s.m.log.Warn("recording writer failed", "object", p.obj, "err", err)
+			p.drain()
+			return
+		}
+	}
 	if err := p.w.Close(); err != nil {
 		p.s.m.log.Warn("recording close webm", "object", p.obj, "err", err)
 	}
@@ -222,6 +280,7 @@ func (p *partRec) upload(ctx context.Context) {
 	}
 	p.mu.Lock()
 	p.res.tracks = append([]sfu.TrackInfo(nil), p.tracks...)
+	p.res.container = webm.ContainerOf(p.codec)
 	p.mu.Unlock()
 	p.res.size, p.res.sum, p.res.err = obj.Size, sum, err
 }

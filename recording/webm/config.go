@@ -9,6 +9,9 @@ import (
 // Codecs.
 const (
 	VP8  = "VP8"
+	VP9  = "VP9"
+	AV1  = "AV1"
+	H264 = "H264"
 	Opus = "opus"
 )
 
@@ -24,7 +27,8 @@ type Config struct {
 	// Audio and Video enable the tracks; at least one is required.
 	Audio bool
 	Video bool
-	// VideoCodec is VP8 (default); others fail with ErrUnsupportedCodec.
+	// VideoCodec is VP8 (default), VP9, AV1 or H264 (see ContainerOf);
+	// others fail with ErrUnsupportedCodec.
 	VideoCodec string
 	// AudioCodec is Opus (default).
 	AudioCodec string
@@ -79,8 +83,8 @@ func (c *Config) validate() error {
 	if !c.Audio && !c.Video {
 		return fmt.Errorf("%w: no track", ErrConfig)
 	}
-	if c.Video && c.VideoCodec != VP8 {
-		return fmt.Errorf("%w: video %q (only VP8 for now; H264 into Matroska is planned)", ErrUnsupportedCodec, c.VideoCodec)
+	if _, ok := videoCodecs[c.VideoCodec]; c.Video && !ok {
+		return fmt.Errorf("%w: video %q (VP8, VP9, AV1 or H264)", ErrUnsupportedCodec, c.VideoCodec)
 	}
 	if c.Audio && c.AudioCodec != Opus {
 		return fmt.Errorf("%w: audio %q (only Opus)", ErrUnsupportedCodec, c.AudioCodec)

@@ -19,6 +19,7 @@ var (
 	srcOnce        sync.Once
 	srcIVF, srcOGG string
 	srcDir         string
+	extraDirs      []string // more temp dirs for TestMain to remove
 )
 
 const srcLen = 10 * time.Second
@@ -42,8 +43,10 @@ func source(t *testing.T) []mediatest.Packet {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if srcDir != "" {
-		os.RemoveAll(srcDir)
+	for _, d := range append(extraDirs, srcDir) {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -225,8 +228,8 @@ func TestPrefixIsPlayable(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	var buf bytes.Buffer
-	if _, err := webm.New(&buf, webm.Config{Video: true, VideoCodec: "H264"}, slog.Default()); !errors.Is(err, webm.ErrUnsupportedCodec) {
-		t.Fatalf("H264: %v", err)
+	if _, err := webm.New(&buf, webm.Config{Video: true, VideoCodec: "H265"}, slog.Default()); !errors.Is(err, webm.ErrUnsupportedCodec) {
+		t.Fatalf("H265: %v", err)
 	}
 	if _, err := webm.New(&buf, webm.Config{}, slog.Default()); !errors.Is(err, webm.ErrConfig) {
 		t.Fatalf("no tracks: %v", err)

@@ -35,45 +35,85 @@ func (k Kind) String() string {
 // ErrClosed: WriteRTP after Close.
 var ErrClosed = errors.New("webm: writer closed")
 
-// Writer muxes RTP packets into a WebM stream. It is safe for concurrent
+// Writer muxes RTP packets into a WebM (or Matroska) stream. It is safe for concurrent
 // use; packets of one track must come from one goroutine in arrival order
 // (the order of the network, not sorted).
 type Writer struct {
 	mu     sync.Mutex
 	cfg    Config
+	codec  videoCodec
 	log    *slog.Logger
 	out    *stickyWriter
+	mux    *lazyMux
 	audio  *track
 	video  *track
 	start  time.Time // arrival of the first packet of the recording
 	closed bool
 }
 
-// New writes the WebM header to w and returns a Writer for the configured
-// tracks. w is written from a goroutine of the muxer; the caller closes it
-// after Close returns.
+// New returns a Writer for the configured tracks, writing a WebM (VP8,
+// VP9, AV1, audio only) or Matroska (H264) stream to w, see ContainerOf.
+// The header is written now, or for H264 and AV1 when the first video
+// keyframe brings the codec's parameters. w is written from a goroutine of
+// the muxer; the caller closes it after Close returns.
 func New(w io.Writer, cfg Config, log *slog.Logger) (*Writer, error) {
 	cfg.setDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	wr := &Writer{cfg: cfg, log: log, out: newStickyWriter(w)}
-	entries := wr.trackEntries()
-	bws, err := webm.NewSimpleBlockWriter(wr.out, entries, wr.options(entries)...)
-	if err != nil {
-		return nil, fmt.Errorf("webm: header: %w", err)
+	wr := &Writer{cfg: cfg, log: log, out: newStickyWriter(w), codec: videoCodecs[cfg.VideoCodec]}
+	wr.mux = &lazyMux{open: wr.open}
+	fallback := func() []byte { return nil }
+	if cfg.Video && wr.codec.fallback != nil {
+		fallback = wr.codec.fallback
 	}
-	for i, e := range entries {
+	for i, e := range wr.trackEntries(nil) {
 		if e.TrackType == trackTypeAudio {
-			wr.audio = newTrack(Audio, bws[i], cfg)
+			wr.audio = newTrack(Audio, wr.mux.track(i, fallback), cfg, videoCodec{})
 		} else {
-			wr.video = newTrack(Video, bws[i], cfg)
+			wr.video = newTrack(Video, wr.mux.track(i, fallback), cfg, wr.codec)
+			wr.video.onKey = wr.onKeyframe
 		}
 	}
-	if err := wr.out.error(); err != nil {
+	if !cfg.Video || wr.codec.private == nil {
+		wr.mux.start(nil)
+	}
+	if err := wr.err(); err != nil {
 		return nil, fmt.Errorf("webm: write header: %w", err)
 	}
 	return wr, nil
+}
+
+// open writes the header; videoPrivate is the video CodecPrivate.
+func (w *Writer) open(videoPrivate []byte) ([]webm.BlockWriteCloser, error) {
+	entries := w.trackEntries(videoPrivate)
+	bws, err := webm.NewSimpleBlockWriter(w.out, entries, w.options(entries)...)
+	if err != nil {
+		return nil, fmt.Errorf("webm: header: %w", err)
+	}
+	return bws, nil
+}
+
+// onKeyframe writes a waiting header with the CodecPrivate of the first
+// video keyframe (the fallback if the frame has no parameters).
+func (w *Writer) onKeyframe(frame []byte) {
+	if w.mux.started() || w.codec.private == nil {
+		return
+	}
+	priv := w.codec.private(frame)
+	if priv == nil {
+		w.log.Warn("webm: first keyframe without codec parameters; using in-band ones", "codec", w.cfg.VideoCodec)
+		priv = w.codec.fallback()
+	}
+	w.mux.start(priv)
+}
+
+// err is the first error of the header or the output.
+func (w *Writer) err() error {
+	if w.mux.err != nil {
+		return w.mux.err
+	}
+	return w.out.error()
 }
 
 const (
@@ -82,7 +122,7 @@ const (
 )
 
 // trackEntries lists audio first, as the WebM muxer guidelines ask.
-func (w *Writer) trackEntries() []webm.TrackEntry {
+func (w *Writer) trackEntries(videoPrivate []byte) []webm.TrackEntry {
 	var entries []webm.TrackEntry
 	if w.cfg.Audio {
 		entries = append(entries, webm.TrackEntry{
@@ -95,7 +135,7 @@ func (w *Writer) trackEntries() []webm.TrackEntry {
 	if w.cfg.Video {
 		entries = append(entries, webm.TrackEntry{
 			Name: "video", TrackNumber: uint64(len(entries) + 1), TrackUID: uint64(len(entries) + 1),
-			CodecID: "V_VP8", TrackType: trackTypeVideo,
+			CodecID: w.codec.codecID, TrackType: trackTypeVideo, CodecPrivate: videoPrivate,
 			Video: &webm.Video{PixelWidth: uint64(w.cfg.Width), PixelHeight: uint64(w.cfg.Height)},
 		})
 	}
@@ -116,7 +156,13 @@ func (w *Writer) options(entries []webm.TrackEntry) []mkvcore.BlockWriterOption 
 	}
 	info := *webm.DefaultSegmentInfo
 	info.MuxingApp, info.WritingApp = "televisit", "televisit recording"
+	header := *webm.DefaultEBMLHeader
+	header.DocType = ContainerOf(w.cfg.VideoCodec).Name
+	if !w.cfg.Video {
+		header.DocType = WebM.Name
+	}
 	return []mkvcore.BlockWriterOption{
+		mkvcore.WithEBMLHeader(&header),
 		mkvcore.WithBlockInterceptor(sorter),
 		mkvcore.WithMinMaxClusterDuration(main, minCluster, 5000),
 		mkvcore.WithSegmentInfo(&info),
@@ -144,7 +190,7 @@ func (w *Writer) WriteRTP(kind Kind, p *rtp.Packet, arrival time.Time) error {
 		w.start = arrival
 	}
 	t.push(p, arrival.Sub(w.start))
-	if err := w.out.error(); err != nil {
+	if err := w.err(); err != nil {
 		return fmt.Errorf("webm: output: %w", err)
 	}
 	return nil
@@ -179,6 +225,9 @@ func (w *Writer) Close() error {
 		if t != nil {
 			_ = t.bw.Close() // the last Close waits for the muxer to finish
 		}
+	}
+	if w.mux.err != nil {
+		return w.mux.err // no muxer ran
 	}
 	<-w.out.closed
 	if err := w.out.error(); err != nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"github.com/televisit/televisit/recording/webm"
@@ -54,18 +53,20 @@ func Tool(t testing.TB, name string) string {
 // Ogg page) in dir.
 func Encode(t testing.TB, dir string, d time.Duration) (ivf, ogg string) {
 	t.Helper()
-	ffmpeg := Tool(t, "ffmpeg")
-	secs := strconv.FormatFloat(d.Seconds(), 'f', 3, 64)
-	ivf, ogg = filepath.Join(dir, "src.ivf"), filepath.Join(dir, "src.ogg")
-	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=20",
-		"-t", secs, "-c:v", "libvpx", "-g", "20", "-b:v", "400k",
-		// "good" with one thread, not "realtime": realtime mode adapts to the
-		// machine's load, and the tests count frames of this exact stream.
-		"-deadline", "good", "-cpu-used", "5", "-threads", "1", "-auto-alt-ref", "0", ivf)
-	run(t, ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-ac", "2", "-t", secs, "-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", "-page_duration", "20000", ogg)
-	return ivf, ogg
+	return EncodeVideo(t, dir, d, webm.VP8), EncodeAudio(t, dir, d)
 }
+
+// EncodeAudio makes d of a 440 Hz tone (stereo Opus, 20 ms frames, one
+// packet per Ogg page) in dir.
+func EncodeAudio(t testing.TB, dir string, d time.Duration) string {
+	t.Helper()
+	ogg := filepath.Join(dir, "src.ogg")
+	run(t, Tool(t, "ffmpeg"), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-ac", "2", "-t", seconds3(d), "-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", "-page_duration", "20000", ogg)
+	return ogg
+}
+
+func seconds3(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
 
 func run(t testing.TB, name string, args ...string) {
 	t.Helper()
@@ -75,42 +76,34 @@ func run(t testing.TB, name string, args ...string) {
 	}
 }
 
-// FromFiles packetizes the IVF and Ogg files into RTP (VP8 with picture
-// ids, as browsers send it), ordered by send time.
+// FromFiles packetizes the IVF (VP8) and Ogg files into RTP (VP8 with
+// picture ids, as browsers send it), ordered by send time.
 func FromFiles(t testing.TB, ivf, ogg string) []Packet {
 	t.Helper()
-	pkts := append(videoPackets(t, ivf), audioPackets(t, ogg)...)
+	return FromFilesCodec(t, webm.VP8, ivf, ogg)
+}
+
+// FromFilesCodec packetizes a video file of EncodeVideo in codec and an
+// Ogg file into RTP, ordered by send time.
+func FromFilesCodec(t testing.TB, codec, video, ogg string) []Packet {
+	t.Helper()
+	pkts := append(videoPackets(t, codec, video), audioPackets(t, ogg)...)
 	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].At < pkts[j].At })
 	return pkts
 }
 
-func videoPackets(t testing.TB, path string) []Packet {
+func videoPackets(t testing.TB, codec, path string) []Packet {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, hdr, err := ivfreader.NewWith(f)
-	if err != nil {
-		t.Fatalf("mediatest: ivf: %v", err)
-	}
-	frameDur := time.Duration(hdr.TimebaseNumerator) * time.Second / time.Duration(hdr.TimebaseDenominator)
-	p := rtp.NewPacketizer(mtu, videoPT, 0x1111, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), videoClock)
+	frames, frameDur := readFrames(t, codec, path)
+	p := rtp.NewPacketizer(mtu, videoPT, 0x1111, payloader(codec), rtp.NewRandomSequencer(), videoClock)
 	samples := uint32(frameDur * videoClock / time.Second)
 	var out []Packet
-	for i := 0; ; i++ {
-		frame, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("mediatest: ivf frame %d: %v", i, err)
-		}
+	for i, frame := range frames {
 		for _, pkt := range p.Packetize(frame, samples) {
 			out = append(out, Packet{Kind: webm.Video, RTP: pkt, At: time.Duration(i) * frameDur})
 		}
 	}
+	return out
 }
 
 func audioPackets(t testing.TB, path string) []Packet {
