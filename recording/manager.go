@@ -104,6 +104,8 @@ type Manager struct {
 	sessions map[uuid.UUID]*session
 	wg       sync.WaitGroup // finishing sessions and uploads
 	quit     chan struct{}  // closed by abandon (tests: a crash)
+
+	uploads uploadCounters // for Stats
 }
 
 // NewManager returns a Manager; call Recover once at start.
@@ -130,7 +132,7 @@ func (m *Manager) SetRetentionPolicy(p RetentionPolicy) { m.policy = p }
 // clinic's retention when a policy is set.
 func (m *Manager) putter(ctx context.Context, rec uuid.UUID) (Putter, error) {
 	if m.policy == nil {
-		return m.store, nil
+		return countingPutter{m.store, &m.uploads}, nil
 	}
 	r, err := m.cat.RecordingByID(ctx, system, rec)
 	if err != nil {
@@ -140,7 +142,7 @@ func (m *Manager) putter(ctx context.Context, rec uuid.UUID) (Putter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.store.Retaining(mode, days), nil
+	return countingPutter{m.store.Retaining(mode, days), &m.uploads}, nil
 }
 
 // Record starts recording one participant's tracks in the visit's room

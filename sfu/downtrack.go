@@ -34,7 +34,8 @@ type downTrack struct {
 	writer   rtpWriter // nil while unbound
 	ssrc     uint32
 	pt       uint8
-	alID     uint8 // subscriber's audio level extension ID
+	alID     uint8  // subscriber's audio level extension ID
+	lastLost uint32 // last cumulative loss reported; owned by the RTCP loop
 	bitrates [maxLayers]int64
 }
 
@@ -71,7 +72,11 @@ func (d *downTrack) forward(in *rtp.Header, payload []byte, layer int8, key bool
 		return wantKey
 	}
 	out.fill(in, seq, ts, ssrc, pt, d.pub.audioLevelID, alID)
-	if n, err := w.WriteRTP(&out.h, payload); n == 0 && err == nil {
+	n, err := w.WriteRTP(&out.h, payload)
+	if n > 0 && d.pub.ctr != nil {
+		d.pub.ctr.forwarded.Add(1)
+	}
+	if n == 0 && err == nil {
 		// Pion drops packets silently until DTLS-SRTP is up: the
 		// subscriber has not seen this layer start, so wait for the next
 		// keyframe. (Write errors are losses; NACKs repair those.)

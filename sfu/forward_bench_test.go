@@ -33,6 +33,7 @@ func newTestPublication(mime string, cacheSize int) *publication {
 		codec:       webrtc.RTPCodecCapability{MimeType: mime, ClockRate: 90000},
 		pliInterval: int64(500e6),
 		muted:       new(atomic.Bool),
+		ctr:         new(counters),
 	}
 	for i := range p.layers {
 		p.layers[i].cache = newPacketCache(cacheSize)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
@@ -46,6 +47,9 @@ type Participant struct {
 	remb       atomic.Int64 // last REMB from this peer, bits/s
 	lastShare  atomic.Int64 // ns, last time estimates were shared out
 
+	joined    time.Time   // when Join created it
+	connected atomic.Bool // the PeerConnection has been connected once
+
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -70,6 +74,7 @@ func newParticipant(r *Room, id string, opts JoinOptions) (*Participant, error) 
 		pubs:     map[string]*publication{},
 		downs:    map[*publication]*subscription{},
 		done:     make(chan struct{}),
+		joined:   time.Now(),
 		// Unless configured to wait, the SFU may offer first.
 		peerSpoke: !r.sfu.cfg.AwaitPeerOffer,
 	}
@@ -144,6 +149,9 @@ func (p *Participant) pushSDP(sig Signal) {
 
 func (p *Participant) onConnectionState(s webrtc.PeerConnectionState) {
 	p.log.Debug("connection state", "state", s.String())
+	if s == webrtc.PeerConnectionStateConnected {
+		p.noteConnected()
+	}
 	p.signals.push(Signal{Kind: SignalState, State: s.String()})
 }
 

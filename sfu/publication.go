@@ -26,6 +26,7 @@ type publication struct {
 	pliInterval  int64 // ns between keyframe requests per layer
 	muted        *atomic.Bool
 	sendPLI      func(mediaSSRC uint32) // writes RTCP upstream; no locks held
+	ctr          *counters              // the room's; nil in tests without a room
 
 	closed atomic.Bool // set when the publication is dropped
 

@@ -83,6 +83,7 @@ func (p *Participant) newPublication(track *webrtc.TrackRemote, recv *webrtc.RTP
 		payloadType: uint8(track.Codec().PayloadType),
 		pliInterval: cfg.PLIMinInterval.Nanoseconds(),
 		muted:       &p.videoMuted,
+		ctr:         &p.room.ctr,
 	}
 	cacheSize := cfg.PacketCacheSize
 	if track.Kind() == webrtc.RTPCodecTypeAudio {

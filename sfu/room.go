@@ -27,6 +27,8 @@ type Room struct {
 	sinks        map[string]*sinkSub
 	closed       bool
 	retired      bool // emptied and forgotten by the SFU; joins go to a new room
+
+	ctr counters // traffic, for Stats
 }
 
 // errRetired makes Join retry on the SFU's current room of that ID.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,18 +14,38 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// testLogWriter sends slog output to t.Log.
-type testLogWriter struct{ t testing.TB }
+// testLogWriter sends slog output to t.Log until the test ends: Pion's
+// goroutines may still log while a test's cleanup closes the SFU, and
+// t.Log after the test has completed is a data race.
+type testLogWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (w testLogWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
+func newTestLogWriter(t testing.TB) *testLogWriter {
+	w := &testLogWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *testLogWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSpace(string(b)))
+	}
 	return len(b), nil
 }
 
 func newTestSFU(t testing.TB, cfg Config) *SFU {
 	t.Helper()
 	cfg.IncludeLoopback = true
-	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(newTestLogWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := New(cfg, log)
 	if err != nil {
 		t.Fatal(err)

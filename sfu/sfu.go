@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -33,6 +34,9 @@ type SFU struct {
 	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+
+	gone        counters // traffic of forgotten rooms (see stats.go)
+	onConnected atomic.Pointer[func(time.Duration)]
 }
 
 // New validates cfg, opens the shared ICE port(s) and returns an SFU.
@@ -183,6 +187,7 @@ func (s *SFU) reapIfEmpty(r *Room) {
 	r.retired = true
 	if s.rooms[r.id] == r {
 		delete(s.rooms, r.id)
+		s.retireCounters(r)
 	}
 }
 
@@ -199,6 +204,7 @@ func (s *SFU) forgetRoom(r *Room) {
 	defer s.mu.Unlock()
 	if s.rooms[r.id] == r {
 		delete(s.rooms, r.id)
+		s.retireCounters(r)
 	}
 }
 

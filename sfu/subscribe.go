@@ -92,8 +92,13 @@ func (p *Participant) handleSubscriberRTCP(dt *downTrack, pkt rtcp.Packet, rtx [
 	switch pk := pkt.(type) {
 	case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 		dt.pub.requestKeyframe(dt.keyframeLayer(), p.room.sfu.now())
+	case *rtcp.ReceiverReport:
+		dt.countLoss(pk.Reports)
 	case *rtcp.TransportLayerNack:
 		for _, pair := range pk.Nacks {
+			if dt.pub.ctr != nil {
+				dt.pub.ctr.nacked.Add(uint64(len(pair.PacketList())))
+			}
 			for _, seq := range pair.PacketList() {
 				dt.retransmit(seq, rtx, in, out)
 			}

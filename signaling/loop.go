@@ -60,6 +60,7 @@ func (s *session) onRead(ctx context.Context, rr readResult) error {
 		return s.reject("", badMessage("only text messages are accepted"))
 	}
 	m, err := decode(rr.data)
+	s.srv.msgs.count(m.Type) // unknown or undecodable: "unknown"
 	if err != nil {
 		return s.reject(m.ID, err)
 	}

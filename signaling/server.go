@@ -26,6 +26,7 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	handlers map[string]handler
+	msgs     msgCounters    // received messages by type (see stats.go)
 	media    *mediaHub      // nil until EnableMedia
 	rec      *recordingGlue // nil until EnableRecording
 
@@ -48,6 +49,7 @@ func NewServer(cfg Config, auth Authenticator, v Visits, ev Events, log *slog.Lo
 	}
 	s := &Server{cfg: cfg, origins: origins, auth: auth, visits: v, events: ev, log: log,
 		handlers: newHandlers(), sessions: map[*session]context.CancelCauseFunc{}, left: make(chan struct{}, 1)}
+	s.msgs = newMsgCounters(s.handlers)
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.WriteTimeout,
 		CheckOrigin:      s.originAllowed,

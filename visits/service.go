@@ -57,6 +57,8 @@ type Service struct {
 	now  func() time.Time
 
 	ehrEndpoints map[string]bool // EHR endpoint names of the configuration (SetEHREndpoints)
+
+	onAdmitted func(wait time.Duration) // metrics hook (OnAdmitted); nil: none
 }
 
 // NewService checks cfg and returns a service on pool. keys seals PHI columns.

@@ -95,10 +95,14 @@ func mayHandle(a Actor, v *Visit) error {
 // Admit moves a waiting patient into the visit; a pool visit becomes the
 // admitting clinician's.
 func (s *Service) Admit(ctx context.Context, a Actor, id uuid.UUID) (Visit, error) {
-	return s.apply(ctx, a, id, change{action: "visit.admit", allowed: canRunWaitingRoom, to: StatusInProgress,
+	v, err := s.apply(ctx, a, id, change{action: "visit.admit", allowed: canRunWaitingRoom, to: StatusInProgress,
 		guard: mayHandle,
 		set:   "admitted_at = now(), admitted_by = $2, clinician_id = coalesce(clinician_id, $2)",
 		args:  func(a Actor, _ *Visit) []any { return []any{a.StaffID} }})
+	if err == nil {
+		s.noteAdmitted(v)
+	}
+	return v, err
 }
 
 // SendBack returns an admitted patient to the waiting room, keeping their

@@ -60,6 +60,9 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	if err := serveMetrics(ctx, cfg.Server.MetricsAddr, a, log.With("component", "metrics")); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	ln, err := srv.Listen(ctx)
 	if err != nil {
 		return err

@@ -31,6 +31,10 @@ type Server struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// TrustedProxies (IPs or CIDRs) may set X-Forwarded-For.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MetricsAddr is host:port of a separate listener serving Prometheus
+	// metrics at /metrics. Empty (the default) serves no metrics; they are
+	// never served on the public listener.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // Database is PostgreSQL.

@@ -107,6 +107,13 @@ func (c *Config) checkServer() []error {
 			errs = append(errs, fmt.Errorf("config: server.trusted_proxies: %q is not an IP address or CIDR", p))
 		}
 	}
+	if s.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(s.MetricsAddr); err != nil {
+			errs = append(errs, errors.New("config: server.metrics_addr must be host:port"))
+		} else if s.MetricsAddr == s.Addr {
+			errs = append(errs, errors.New("config: server.metrics_addr must differ from server.addr"))
+		}
+	}
 	return errs
 }
 
