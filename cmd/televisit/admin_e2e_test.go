@@ -17,15 +17,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/televisit/televisit/internal/browsertest"
-	"github.com/televisit/televisit/internal/devoidc"
-	"github.com/televisit/televisit/internal/devoidc/devoidctest"
 	"github.com/televisit/televisit/internal/fhirtest"
 	"github.com/televisit/televisit/internal/miniotest"
-	"github.com/televisit/televisit/internal/pgtest"
-	"github.com/televisit/televisit/internal/sealbox"
 	"github.com/televisit/televisit/recording/store"
 	"github.com/televisit/televisit/visits"
 )
@@ -41,7 +36,6 @@ const (
 type adminServer struct {
 	*consoleServer
 	fhir  *fhirtest.Server
-	pool  *pgxpool.Pool
 	store store.Config // the recordings bucket on MinIO
 	minio *miniotest.Server
 }
@@ -52,94 +46,11 @@ type adminServer struct {
 func startAdminServer(t *testing.T) *adminServer {
 	t.Helper()
 	fhir := fhirtest.Start(t)
-	mio := miniotest.Start(t)
-	sc := store.Config{Endpoint: mio.Endpoint, Region: miniotest.Region, Bucket: "recordings", AccessKey: mio.AccessKey,
-		SecretKey: mio.SecretKey, CAFile: mio.CAFile, SSE: store.SSEKMS, KMSKeyID: miniotest.KMSKeyName,
-		RetentionMode: store.Governance, RetentionDays: 1}
-	if err := store.CreateBucket(context.Background(), sc); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	webClient := idp.Client(t, devoidc.DemoWebClient)
-	spec, err := sealbox.GenerateSpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	keyFile, cfgFile := filepath.Join(dir, "phi"), filepath.Join(dir, "televisit.yaml")
+	mio, sc := recordingMinIO(t)
 	yaml := fmt.Sprintf("ehr:\n  endpoints:\n    - name: main\n      base_url: %s\n      auth: none\n"+
 		"  poll_interval: 100ms\n  retry_base: 100ms\n  retry_max: 500ms\n", fhir.BaseURL)
-	for name, content := range map[string]string{keyFile: spec + "\n", cfgFile: yaml} {
-		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dbURL := pgtest.NewDBURL(t)
-	env := []string{"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port, "TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_DATABASE_URL=" + dbURL, "TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer, "TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
-		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0", "TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
-		"TELEVISIT_RECORDING_ENDPOINT=" + mio.Endpoint, "TELEVISIT_RECORDING_REGION=" + miniotest.Region,
-		"TELEVISIT_RECORDING_BUCKET=recordings", "TELEVISIT_RECORDING_ACCESS_KEY=" + mio.AccessKey,
-		"TELEVISIT_RECORDING_SECRET_KEY=" + mio.SecretKey, "TELEVISIT_RECORDING_CA_FILE=" + mio.CAFile,
-		"TELEVISIT_RECORDING_SSE=kms", "TELEVISIT_RECORDING_KMS_KEY_ID=" + miniotest.KMSKeyName,
-		"TELEVISIT_RECORDING_RETENTION_DAYS=1", "TELEVISIT_RECORDING_SPOOL_DIR=" + filepath.Join(dir, "spool")}
-	logs := serveWithConfig(t, base, cfgFile, env)
-
-	ctx := context.Background()
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}
-	return &adminServer{consoleServer: cs, fhir: fhir, pool: pool, store: sc, minio: mio}
-}
-
-// serveWithConfig is serveInProcess with a configuration file.
-func serveWithConfig(t *testing.T, base, cfgFile string, env []string) *syncBuffer {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfgFile, "--migrate"}, stdio{out: logs, err: logs, environ: env})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d", code)
-			}
-		case <-time.After(60 * time.Second):
-			t.Error("serve did not stop within 60s")
-		}
-		if t.Failed() {
-			t.Logf("server log (tail):\n%s", tail(logs.String(), 6000))
-		}
-	})
-	waitServing(t, base, done, logs)
-	return logs
+	cs := startServer(t, serverOptions{config: yaml, env: recordingEnv(mio, t.TempDir())})
+	return &adminServer{consoleServer: cs, fhir: fhir, store: sc, minio: mio}
 }
 
 // failedEHRJob makes the clinic's first EHR write fail at the EHR: the

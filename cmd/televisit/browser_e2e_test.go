@@ -72,36 +72,46 @@ func startCallServer(t *testing.T, turn *turntest.Server) *callServer {
 // not nil, the TURN relay; it seeds the demo clinic and its staff through
 // the visits service, as `televisit dev` does.
 func startSeededServer(t *testing.T, turn *turntest.Server) *consoleServer {
+	return startServer(t, serverOptions{turn: turn})
+}
+
+// serverOptions add to what startServer serves with.
+type serverOptions struct {
+	turn   *turntest.Server
+	env    []string // more TELEVISIT_* settings
+	config string   // a configuration file's YAML, for what the environment cannot set
+}
+
+// startServer is startSeededServer with more settings.
+func startServer(t *testing.T, o serverOptions) *consoleServer {
 	t.Helper()
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
 	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	webClient := idp.Client(t, devoidc.DemoWebClient)
 	spec, err := sealbox.GenerateSpec("k1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyFile := filepath.Join(t.TempDir(), "phi")
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "phi")
 	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dbURL := pgtest.NewDBURL(t)
-	env := []string{
-		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port,
-		"TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_DATABASE_URL=" + dbURL,
-		"TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer,
-		"TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
-		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0",
-		"TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
+	env := append(serveEnv(t, port, dbURL, keyFile, idp), o.env...)
+	if o.turn != nil {
+		env = append(env, "TELEVISIT_TURN_URLS="+o.turn.URL(), "TELEVISIT_TURN_SECRET="+o.turn.Secret)
 	}
-	if turn != nil {
-		env = append(env, "TELEVISIT_TURN_URLS="+turn.URL(), "TELEVISIT_TURN_SECRET="+turn.Secret)
+	var args []string
+	if o.config != "" {
+		cfgFile := filepath.Join(dir, "televisit.yaml")
+		if err := os.WriteFile(cfgFile, []byte(o.config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = []string{"--config", cfgFile}
 	}
 	ctx := context.Background()
-	logs := serveInProcess(t, base, env)
+	logs := serveInProcess(t, base, env, args...)
 
 	pool, err := openPool(ctx, dbURL)
 	if err != nil {
@@ -124,7 +134,26 @@ func startSeededServer(t *testing.T, turn *turntest.Server) *consoleServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}
+	return &consoleServer{base: base, svc: svc, pool: pool, idp: idp, clinic: clinic.ID, staff: staff, logs: logs}
+}
+
+// serveEnv is the environment `televisit serve` runs with in the tests:
+// loopback address and media, the database, the PHI key file and the dev
+// OpenID provider's web client.
+func serveEnv(t *testing.T, port, dbURL, keyFile string, idp *devoidctest.Server) []string {
+	t.Helper()
+	web := idp.Client(t, devoidc.DemoWebClient)
+	return []string{
+		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port,
+		"TELEVISIT_SERVER_PUBLIC_URL=http://127.0.0.1:" + port,
+		"TELEVISIT_DATABASE_URL=" + dbURL,
+		"TELEVISIT_KEYS_PHI_FILE=" + keyFile,
+		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer,
+		"TELEVISIT_AUTH_CLIENT_ID=" + web.ID,
+		"TELEVISIT_AUTH_CLIENT_SECRET=" + web.Secret,
+		"TELEVISIT_MEDIA_UDP_PORT=0",
+		"TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
+	}
 }
 
 func tail(s string, n int) string {
@@ -373,15 +402,15 @@ func TestBrowserVisitThroughTURN(t *testing.T) {
 	}
 }
 
-// serveInProcess runs `televisit serve --migrate` with env until the test
-// ends, waits until it serves at base, and returns its log.
-func serveInProcess(t *testing.T, base string, env []string) *syncBuffer {
+// serveInProcess runs `televisit serve --migrate` (and args) with env until
+// the test ends, waits until it serves at base, and returns its log.
+func serveInProcess(t *testing.T, base string, env []string, args ...string) *syncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--migrate"}, stdio{out: logs, err: logs, environ: env})
+		done <- run(ctx, append([]string{"serve", "--migrate"}, args...), stdio{out: logs, err: logs, environ: env})
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -13,8 +13,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/televisit/televisit/internal/browsertest"
+	"github.com/televisit/televisit/internal/devoidc/devoidctest"
 	"github.com/televisit/televisit/visits"
 )
 
@@ -23,6 +25,8 @@ import (
 type consoleServer struct {
 	base   string
 	svc    *visits.Service
+	pool   *pgxpool.Pool       // the server's database, for checks the service does not offer
+	idp    *devoidctest.Server // the dev OpenID provider it signs staff in with
 	clinic uuid.UUID
 	staff  map[string]uuid.UUID
 	logs   *syncBuffer

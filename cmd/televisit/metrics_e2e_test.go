@@ -2,12 +2,8 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,11 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/televisit/televisit/internal/devoidc"
 	"github.com/televisit/televisit/internal/devoidc/devoidctest"
-	"github.com/televisit/televisit/internal/pgtest"
-	"github.com/televisit/televisit/internal/sealbox"
-	"github.com/televisit/televisit/visits"
 )
 
 // TestMetricsEndToEnd runs serve with server.metrics_addr, has a patient
@@ -92,51 +84,9 @@ func checkScrapeNoPHI(t *testing.T, url string, phi ...string) {
 
 func startMetricsServer(t *testing.T) (*consoleServer, *devoidctest.Server, string) {
 	t.Helper()
-	port, mport := freePort(t), freePort(t)
-	base := "http://127.0.0.1:" + port
-	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	webClient := idp.Client(t, devoidc.DemoWebClient)
-	spec, err := sealbox.GenerateSpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "phi")
-	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dbURL := pgtest.NewDBURL(t)
-	env := []string{
-		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port, "TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_SERVER_METRICS_ADDR=127.0.0.1:" + mport,
-		"TELEVISIT_DATABASE_URL=" + dbURL, "TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer, "TELEVISIT_AUTH_CLIENT_ID=" + webClient.ID,
-		"TELEVISIT_AUTH_CLIENT_SECRET=" + webClient.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0", "TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
-	}
-	logs := serveInProcess(t, base, env)
-	ctx := context.Background()
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs}, idp, "http://127.0.0.1:" + mport + "/metrics"
+	mport := freePort(t)
+	srv := startServer(t, serverOptions{env: []string{"TELEVISIT_SERVER_METRICS_ADDR=127.0.0.1:" + mport}})
+	return srv, srv.idp, "http://127.0.0.1:" + mport + "/metrics"
 }
 
 func admit(t *testing.T, base, token string, visit interface{ String() string }) {

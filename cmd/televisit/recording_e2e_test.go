@@ -14,9 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/rtp"
 
-	"github.com/televisit/televisit/internal/devoidc"
 	"github.com/televisit/televisit/internal/devoidc/devoidctest"
-	"github.com/televisit/televisit/internal/miniotest"
 	"github.com/televisit/televisit/internal/pgtest"
 	"github.com/televisit/televisit/internal/sealbox"
 	"github.com/televisit/televisit/recording/spool"
@@ -31,13 +29,7 @@ import (
 // and the recording is stopped (reason error).
 func TestServeRecoversRecordingSpool(t *testing.T) {
 	ctx := context.Background()
-	srv := miniotest.Start(t)
-	sc := store.Config{Endpoint: srv.Endpoint, Region: miniotest.Region, Bucket: "recordings", AccessKey: srv.AccessKey,
-		SecretKey: srv.SecretKey, CAFile: srv.CAFile, SSE: store.SSEKMS, KMSKeyID: miniotest.KMSKeyName,
-		RetentionMode: store.Governance, RetentionDays: 1}
-	if err := store.CreateBucket(ctx, sc); err != nil {
-		t.Fatal(err)
-	}
+	srv, sc := recordingMinIO(t)
 	spec, err := sealbox.GenerateSpec("k1")
 	if err != nil {
 		t.Fatal(err)
@@ -72,24 +64,12 @@ func TestServeRecoversRecordingSpool(t *testing.T) {
 	}
 
 	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	web := idp.Client(t, devoidc.DemoWebClient)
+	idp := devoidctest.StartDemo(t, "http://127.0.0.1:"+port+"/auth/callback")
 	keyFile := filepath.Join(t.TempDir(), "phi")
 	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	serveInProcess(t, base, []string{
-		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port, "TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_DATABASE_URL=" + dbURL, "TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer, "TELEVISIT_AUTH_CLIENT_ID=" + web.ID, "TELEVISIT_AUTH_CLIENT_SECRET=" + web.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0", "TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
-		"TELEVISIT_RECORDING_ENDPOINT=" + srv.Endpoint, "TELEVISIT_RECORDING_REGION=" + miniotest.Region,
-		"TELEVISIT_RECORDING_BUCKET=recordings", "TELEVISIT_RECORDING_ACCESS_KEY=" + srv.AccessKey,
-		"TELEVISIT_RECORDING_SECRET_KEY=" + srv.SecretKey, "TELEVISIT_RECORDING_CA_FILE=" + srv.CAFile,
-		"TELEVISIT_RECORDING_SSE=kms", "TELEVISIT_RECORDING_KMS_KEY_ID=" + miniotest.KMSKeyName,
-		"TELEVISIT_RECORDING_RETENTION_DAYS=1", "TELEVISIT_RECORDING_SPOOL_DIR=" + spoolDir,
-	})
+	serveInProcess(t, "http://127.0.0.1:"+port, append(serveEnv(t, port, dbURL, keyFile, idp), recordingEnv(srv, spoolDir)...))
 
 	var stored visits.RecordingObject
 	deadline := time.Now().Add(60 * time.Second)

@@ -26,17 +26,11 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"github.com/televisit/televisit/internal/devoidc"
-	"github.com/televisit/televisit/internal/devoidc/devoidctest"
 	"github.com/televisit/televisit/internal/miniotest"
-	"github.com/televisit/televisit/internal/pgtest"
-	"github.com/televisit/televisit/internal/sealbox"
 	"github.com/televisit/televisit/recording"
 	"github.com/televisit/televisit/recording/store"
 	"github.com/televisit/televisit/visits"
 )
-
-const recordingBucket = "recordings"
 
 // recServer is a running televisit that records to MinIO.
 type recServer struct {
@@ -50,65 +44,13 @@ type recServer struct {
 // startSeededServer plus the recording section, then seeds the demo clinic.
 func startRecordingServer(t *testing.T) *recServer {
 	t.Helper()
-	ctx := context.Background()
-	mio := miniotest.Start(t)
-	sc := store.Config{Endpoint: mio.Endpoint, Region: miniotest.Region, Bucket: recordingBucket, AccessKey: mio.AccessKey,
-		SecretKey: mio.SecretKey, CAFile: mio.CAFile, SSE: store.SSEKMS, KMSKeyID: miniotest.KMSKeyName,
-		RetentionMode: store.Governance, RetentionDays: 1}
-	if err := store.CreateBucket(ctx, sc); err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(ctx, sc, slog.New(slog.DiscardHandler))
+	mio, sc := recordingMinIO(t)
+	st, err := store.Open(context.Background(), sc, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	base := "http://127.0.0.1:" + port
-	idp := devoidctest.StartDemo(t, base+"/auth/callback")
-	web := idp.Client(t, devoidc.DemoWebClient)
-	spec, err := sealbox.GenerateSpec("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "phi")
-	if err := os.WriteFile(keyFile, []byte(spec+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	dbURL := pgtest.NewDBURL(t)
-	logs := serveInProcess(t, base, []string{
-		"TELEVISIT_SERVER_ADDR=127.0.0.1:" + port, "TELEVISIT_SERVER_PUBLIC_URL=" + base,
-		"TELEVISIT_DATABASE_URL=" + dbURL, "TELEVISIT_KEYS_PHI_FILE=" + keyFile,
-		"TELEVISIT_AUTH_ISSUER=" + idp.Issuer, "TELEVISIT_AUTH_CLIENT_ID=" + web.ID, "TELEVISIT_AUTH_CLIENT_SECRET=" + web.Secret,
-		"TELEVISIT_MEDIA_UDP_PORT=0", "TELEVISIT_MEDIA_INCLUDE_LOOPBACK=true",
-		"TELEVISIT_RECORDING_ENDPOINT=" + mio.Endpoint, "TELEVISIT_RECORDING_REGION=" + miniotest.Region,
-		"TELEVISIT_RECORDING_BUCKET=" + recordingBucket, "TELEVISIT_RECORDING_ACCESS_KEY=" + mio.AccessKey,
-		"TELEVISIT_RECORDING_SECRET_KEY=" + mio.SecretKey, "TELEVISIT_RECORDING_CA_FILE=" + mio.CAFile,
-		"TELEVISIT_RECORDING_SSE=kms", "TELEVISIT_RECORDING_KMS_KEY_ID=" + miniotest.KMSKeyName,
-		"TELEVISIT_RECORDING_RETENTION_DAYS=1", "TELEVISIT_RECORDING_SPOOL_DIR=" + t.TempDir(),
-	})
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &recServer{consoleServer: &consoleServer{base: base, svc: svc, clinic: clinic.ID, staff: staff, logs: logs},
-		minio: mio, store: st}
+	cs := startServer(t, serverOptions{env: recordingEnv(mio, t.TempDir())})
+	return &recServer{consoleServer: cs, minio: mio, store: st}
 }
 
 // checkRecordedObjects: the recording stopped as withdrawn, and each
