@@ -4,6 +4,8 @@
 // console; the EHR's diagnostics (which may echo PHI) and presigned links
 // are shown on the page only, never in the title, the URL or a log.
 
+import { api as request, problemText as apiProblemText } from "/static/api.js";
+
 const $ = (id) => document.getElementById(id);
 
 const STATE_TEXT = { pending: "Pending", in_flight: "Sending", delivered: "Delivered", failed: "Failed" };
@@ -33,30 +35,6 @@ function setState(state, text, isError = false) {
   if (text !== undefined) announce(text, isError);
 }
 
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch {
-    return { status: 0, data: null };
-  }
-  let data = null;
-  if (resp.status !== 204) {
-    try {
-      data = await resp.json();
-    } catch {
-      data = null;
-    }
-  }
-  if (resp.status === 401) signIn();
-  return { status: resp.status, data };
-}
-
 function signIn() {
   setState("signing_in", "Your session has ended. Taking you to sign in…");
   location.assign("/auth/login?return_to=" + encodeURIComponent("/admin"));
@@ -65,12 +43,13 @@ function signIn() {
 // problemText: a problem's detail is safe to show (docs/openapi.json,
 // Problem): it never carries PHI.
 function problemText(r, fallback) {
-  if (r.status === 0) return "The server cannot be reached. Check the connection and try again.";
   if (r.status === 503) return "Recording storage is not configured or not reachable on this server.";
-  let text = (r.data && (r.data.detail || r.data.title)) || fallback;
-  const field = r.data && r.data.field;
-  if (field && text.startsWith(field + ": ")) text = text.slice(field.length + 2);
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return apiProblemText(r, fallback);
+}
+
+// api is the shared request helper, sending the admin to sign in on a 401.
+function api(method, path, body) {
+  return request(method, path, body, { onUnauthorized: signIn });
 }
 
 function fieldError(input, errorEl, text) {

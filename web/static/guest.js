@@ -7,6 +7,7 @@
 // Nothing here logs PHI.
 import { Call, getMedia, openSocket } from "/static/call.js";
 import { mountControls, ReconnectBanner } from "/static/controls.js";
+import { api } from "/static/api.js";
 
 const POLL_MS = 2000;
 const LINK_ERRORS = {
@@ -29,22 +30,6 @@ function setState(state, text, isError = false) {
   document.body.dataset.state = state;
   $("status").textContent = text;
   $("status").classList.toggle("error", isError);
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const resp = await fetch(path, init);
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  return { status: resp.status, data };
 }
 
 // linkError is the plain-language text for a refused link.

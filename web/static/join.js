@@ -13,6 +13,7 @@ import { Call, openSocket } from "/static/call.js";
 import { mountControls, ReconnectBanner } from "/static/controls.js";
 import { camMicAdvice, describe, DeviceCheck, summary } from "/static/devicetest.js";
 import { NetworkTest, networkText } from "/static/nettest.js";
+import { api, problemText } from "/static/api.js";
 
 const STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
   "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC",
@@ -52,32 +53,6 @@ function show(id, on = true) {
 // showOnly shows the given screens and hides the others.
 function showOnly(...ids) {
   for (const id of SCREENS) show(id, ids.includes(id));
-}
-
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch {
-    return { status: 0, data: null };
-  }
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  return { status: resp.status, data };
-}
-
-function problemText(r, fallback) {
-  // detail is safe to show (docs/openapi.json, Problem).
-  return (r.data && (r.data.detail || r.data.title)) || fallback;
 }
 
 // problemType is the last part of a problem's type URI, e.g. link-expired.

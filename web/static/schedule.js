@@ -4,6 +4,8 @@
 // contacts) is shown on the page only: never in the title, the URL or the
 // console. An issued link is shown once and never stored.
 
+import { api as request, problemText } from "/static/api.js";
+
 const $ = (id) => document.getElementById(id);
 
 const STATUS_TEXT = {
@@ -65,44 +67,14 @@ function setState(state, text, isError = false) {
   if (text !== undefined) announce(text, isError);
 }
 
-async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  let resp;
-  try {
-    resp = await fetch(path, init);
-  } catch {
-    return { status: 0, data: null };
-  }
-  let data = null;
-  if (resp.status !== 204) {
-    try {
-      data = await resp.json();
-    } catch {
-      data = null;
-    }
-  }
-  if (resp.status === 401) {
-    signIn();
-  }
-  return { status: resp.status, data };
+// api is the shared request helper, sending the scheduler to sign in on a 401.
+function api(method, path, body) {
+  return request(method, path, body, { onUnauthorized: signIn });
 }
 
 function signIn() {
   setState("signing_in", "Your session has ended. Taking you to sign in…");
   location.assign("/auth/login?return_to=" + encodeURIComponent("/schedule"));
-}
-
-function problemText(r, fallback) {
-  // detail is safe to show (docs/openapi.json, Problem): it never carries PHI.
-  if (r.status === 0) return "The server cannot be reached. Check the connection and try again.";
-  let text = (r.data && (r.data.detail || r.data.title)) || fallback;
-  const field = r.data && r.data.field;
-  if (field && text.startsWith(field + ": ")) text = text.slice(field.length + 2); // shown next to the field
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 // ---- Time in the clinic's time zone ----

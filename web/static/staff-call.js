@@ -7,7 +7,8 @@
 // path is down; the call recovers by itself. Nothing here logs PHI.
 import { Call, getMedia, openSocket } from "/static/call.js";
 import { mountControls, ReconnectBanner } from "/static/controls.js";
-import { api, mountGuests, problemText } from "/static/staff-guests.js";
+import { api, problemText } from "/static/api.js";
+import { mountGuests } from "/static/staff-guests.js";
 
 const $ = (id) => document.getElementById(id);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

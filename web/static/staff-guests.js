@@ -3,6 +3,8 @@
 // visit's guests (docs/openapi.json, /visits/{visitID}/guests). A guest's
 // name may be a relative's: it is shown with textContent and never logged.
 
+import { api, problemText } from "/static/api.js";
+
 const STATUS_TEXT = {
   invited: "Invited (has not opened the link)",
   waiting: "Waiting to be admitted",
@@ -95,26 +97,4 @@ function button(text, cls, who, onClick) {
   b.setAttribute("aria-label", text + " " + who);
   b.addEventListener("click", onClick);
   return b;
-}
-
-// api calls the staff API with the session cookie.
-export async function api(method, path, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const resp = await fetch(path, init);
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  return { status: resp.status, data };
-}
-
-// problemText is the safe text of a problem answer (docs/openapi.json).
-export function problemText(r, fallback) {
-  return (r.data && (r.data.detail || r.data.title)) || fallback;
 }
