@@ -77,20 +77,7 @@ func NewEHRWorker(cfg EHRWorkerConfig, svc *Service, log *slog.Logger) (*EHRWork
 // Run delivers due jobs until ctx ends. Database errors are logged and
 // retried after Poll; they never end the loop.
 func (w *EHRWorker) Run(ctx context.Context) error {
-	for {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.ErrorContext(ctx, "EHR worker round failed", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(w.cfg.Poll):
-		}
-	}
+	return runPolling(ctx, w.cfg.Poll, w.log, "EHR worker round", w.RunOnce)
 }
 
 // RunOnce claims one batch and delivers it; n is the number claimed.

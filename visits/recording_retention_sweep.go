@@ -68,20 +68,7 @@ func (w *RetentionSweeper) SetClock(now func() time.Time) { w.now = now }
 
 // Run sweeps until ctx ends. Errors are logged and retried after Poll.
 func (w *RetentionSweeper) Run(ctx context.Context) error {
-	for {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.log.ErrorContext(ctx, "retention sweep failed", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(w.cfg.Poll):
-		}
-	}
+	return runPolling(ctx, w.cfg.Poll, w.log, "retention sweep", w.RunOnce)
 }
 
 // refusedRecheck is how long an object the store refused to delete, past
