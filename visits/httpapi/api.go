@@ -25,6 +25,9 @@ type Config struct {
 	// CheckInPerMinute and CheckInBurst limit link and knowledge-check
 	// attempts per client address. Defaults 20 and 10.
 	CheckInPerMinute, CheckInBurst int
+	// Draining, when set and true, makes /readyz answer 503: the node is
+	// shutting down and the load balancer should send new clients elsewhere.
+	Draining func() bool
 }
 
 func (c *Config) validate() error {

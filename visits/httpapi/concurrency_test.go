@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/televisit/televisit/visits"
@@ -66,5 +67,26 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	}
 	if got := get("/healthz"); got != 200 {
 		t.Fatalf("healthz: %d", got)
+	}
+}
+
+// readyz answers 503 while the node drains, with the database up.
+func TestReadyzWhileDraining(t *testing.T) {
+	e := newEnv(t)
+	var draining atomic.Bool
+	e.api.cfg.Draining = draining.Load
+	for _, want := range []struct {
+		draining bool
+		status   int
+	}{{false, 200}, {true, 503}} {
+		draining.Store(want.draining)
+		resp, err := http.Get(e.srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want.status {
+			t.Errorf("draining %v: readyz %d, want %d", want.draining, resp.StatusCode, want.status)
+		}
 	}
 }

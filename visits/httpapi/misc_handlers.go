@@ -18,9 +18,16 @@ func (a *API) healthz() http.HandlerFunc {
 	}
 }
 
-// readyz answers 200 only while PostgreSQL answers.
+// readyz answers 200 only while PostgreSQL answers and the node is not
+// draining.
 func (a *API) readyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if a.cfg.Draining != nil && a.cfg.Draining() {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"type":"` + problemTypeURI + `not-ready","title":"Not ready","status":503,"detail":"This node is draining."}`))
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := a.svc.Pool().Ping(ctx); err != nil {
