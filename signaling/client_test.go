@@ -32,6 +32,7 @@ type msg struct {
 	Position int                 `json:"position"`
 	Wait     *int                `json:"estimated_wait_minutes"`
 	Clinics  []clinicRef         `json:"clinics"`
+	Node     string              `json:"node"`
 	raw      string
 }
 

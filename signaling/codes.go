@@ -43,6 +43,10 @@ const (
 	// socket (a reconnect, another tab), which now holds the media (reason
 	// "replaced").
 	CloseReplaced = 4409
+	// CloseMoved: the visit's room is on another node (or is moving
+	// there); reconnect at once to /ws?node=<node> and join again. Preceded
+	// by a moved message (not session_ended) naming the node and reason.
+	CloseMoved = 4302
 )
 
 // closeError ends a session with a close frame. reason is a fixed token,

@@ -59,7 +59,7 @@ func handleJoin(ctx context.Context, s *session, m inbound) error {
 	if !g.Admitted {
 		return &clientError{code: codeNotAdmitted, message: "not admitted to the visit yet"}
 	}
-	sl, resumed, err := s.srv.media.attach(cctx, s, g)
+	sl, resumed, err := s.placeAndAttach(cctx, g)
 	if err != nil {
 		if errors.Is(err, sfu.ErrRoomFull) {
 			return &clientError{code: codeForbidden, message: "the visit is full"}
@@ -71,6 +71,18 @@ func handleJoin(ctx context.Context, s *session, m inbound) error {
 		return err
 	}
 	return s.askJoinerConsent(ctx)
+}
+
+// placeAndAttach finds the node holding the visit's room and, when it is
+// this one, attaches the session to its slot there. Per visit, the
+// placement decision and the attach are not interleaved with a release.
+func (s *session) placeAndAttach(ctx context.Context, g visits.Grant) (*mediaSlot, bool, error) {
+	unlock := s.srv.media.placing.lock(g.VisitID)
+	defer unlock()
+	if err := s.placeRoom(ctx, g.VisitID); err != nil {
+		return nil, false, err
+	}
+	return s.srv.media.attach(ctx, s, g)
 }
 
 // joinVisit is the visit a join is for: staff name it, patients and

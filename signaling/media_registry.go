@@ -56,6 +56,8 @@ type mediaHub struct {
 	granter MediaGranter
 	grace   time.Duration
 	log     *slog.Logger
+	placer  Placer     // nil: rooms are never released
+	placing placeLocks // per visit: Place+attach vs. release
 
 	mu    sync.Mutex
 	slots map[slotKey]*mediaSlot
@@ -127,6 +129,17 @@ func (h *mediaHub) expire(sl *mediaSlot) {
 
 // drop closes the slot's PeerConnection, forgets it and tells the others.
 func (h *mediaHub) drop(sl *mediaSlot) {
+	if h.remove(sl) {
+		h.broadcast(sl.key.visit, participantLeftMsg{header: hdr("participant_left", ""), ParticipantID: sl.key.participant})
+	}
+}
+
+// dropQuiet is drop without telling the others (the whole room is moving).
+func (h *mediaHub) dropQuiet(sl *mediaSlot) { h.remove(sl) }
+
+// remove closes the slot's PeerConnection and forgets the slot; true when
+// it held one. The last one out releases the room's placement.
+func (h *mediaHub) remove(sl *mediaSlot) bool {
 	h.mu.Lock()
 	if h.slots[sl.key] == sl {
 		delete(h.slots, sl.key)
@@ -140,11 +153,28 @@ func (h *mediaHub) drop(sl *mediaSlot) {
 		sl.grace = nil
 	}
 	sl.mu.Unlock()
-	if p != nil {
-		p.Close()
-		h.sfu.Room(sl.key.visit.String()).Remove(sl.key.participant)
-		h.broadcast(sl.key.visit, participantLeftMsg{header: hdr("participant_left", ""), ParticipantID: sl.key.participant})
+	if p == nil {
+		return false
 	}
+	p.Close()
+	h.sfu.Room(sl.key.visit.String()).Remove(sl.key.participant)
+	go h.releaseIfEmpty(sl.key.visit)
+	return true
+}
+
+// visits lists the visits with a room on this node.
+func (h *mediaHub) visits() []uuid.UUID {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[uuid.UUID]bool{}
+	var out []uuid.UUID
+	for k := range h.slots {
+		if !seen[k.visit] {
+			seen[k.visit] = true
+			out = append(out, k.visit)
+		}
+	}
+	return out
 }
 
 // roster lists the slots of a visit.

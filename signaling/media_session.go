@@ -55,6 +55,12 @@ func (s *session) onPosted(ctx context.Context, v any) error {
 	case removedNotice:
 		s.media = nil
 		return errRemoved
+	case movedNotice:
+		s.media = nil // the slot is gone: the room left this node
+		if err := s.send(m.msg); err != nil {
+			return err
+		}
+		return errMoved
 	default:
 		return s.send(v)
 	}

@@ -29,6 +29,7 @@ type Server struct {
 	msgs     msgCounters    // received messages by type (see stats.go)
 	media    *mediaHub      // nil until EnableMedia
 	rec      *recordingGlue // nil until EnableRecording
+	placer   Placer         // nil: every room is local (see EnablePlacement)
 
 	mu       sync.Mutex
 	sessions map[*session]context.CancelCauseFunc
@@ -201,4 +202,5 @@ func (s *Server) dropAll() {
 // granter is the visits service's admission gate. Call it before serving.
 func (s *Server) EnableMedia(m *sfu.SFU, granter MediaGranter) {
 	s.media = newMediaHub(m, granter, s.cfg.ResumeGrace, s.log.With("part", "media"))
+	s.media.placer = s.placer
 }
