@@ -16,13 +16,12 @@ import (
 	"github.com/televisit/televisit/visits"
 )
 
-// TestRecordableCodecs: Opus audio and the WebM video codecs are
-// recorded; H264 (Matroska, which the store does not name yet) and
-// anything else is skipped.
+// TestRecordableCodecs: Opus audio, the WebM video codecs and H264 (in
+// Matroska) are recorded; anything else is skipped.
 func TestRecordableCodecs(t *testing.T) {
 	for mime, want := range map[string]bool{
 		"audio/opus": true, "video/VP8": true, "video/vp9": true, "video/AV1": true,
-		"video/H264": false, "audio/PCMU": false, "video/H265": false, "": false, "video": false,
+		"video/H264": true, "video/h264": true, "audio/PCMU": false, "video/H265": false, "": false, "video": false,
 	} {
 		kind := "video"
 		if mime == "audio/opus" || mime == "audio/PCMU" {
@@ -48,8 +47,15 @@ func TestVideoCodecFixedByWriter(t *testing.T) {
 	if _, err := q.OpenTrack(sfu.TrackInfo{ParticipantID: "p", Kind: "video", MimeType: "video/AV1"}); err != errSkip {
 		t.Fatalf("AV1 after a default (VP8) writer: %v", err)
 	}
+	if _, err := q.OpenTrack(sfu.TrackInfo{ParticipantID: "p", Kind: "video", MimeType: "video/H264"}); err != errSkip {
+		t.Fatalf("H264 after a default (VP8, WebM) writer: %v", err)
+	}
 	if _, err := q.OpenTrack(sfu.TrackInfo{ParticipantID: "p", Kind: "video", MimeType: "video/VP8"}); err != nil {
 		t.Fatalf("VP8 after a default (VP8) writer: %v", err)
+	}
+	h := &partRec{participant: "p"}
+	if _, err := h.OpenTrack(sfu.TrackInfo{ParticipantID: "p", Kind: "video", MimeType: "video/H264"}); err != nil || h.codec != webm.H264 {
+		t.Fatalf("H264 before the writer: %v, codec %q", err, h.codec)
 	}
 }
 

@@ -88,8 +88,9 @@ func (c UploadConfig) validateSet() error {
 var system = visits.SystemActor("recorder")
 
 // Manager runs the recordings of this server: one session per recording,
-// one WebM per consenting participant. It never decides consent: its
-// caller tells it whom to record after the visits service said so.
+// one object (WebM, or Matroska for H264) per consenting participant. It
+// never decides consent: its caller tells it whom to record after the
+// visits service said so.
 type Manager struct {
 	cfg   Config
 	rooms Rooms

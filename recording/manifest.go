@@ -46,7 +46,7 @@ type ManifestObject struct {
 	Tracks      []ManifestTrack `json:"tracks"`
 }
 
-// ManifestTrack maps a published track to the WebM track of its kind.
+// ManifestTrack maps a published track to the file's track of its kind.
 type ManifestTrack struct {
 	Kind     string `json:"kind"`
 	TrackID  string `json:"track_id"`

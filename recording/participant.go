@@ -14,16 +14,17 @@ import (
 	"github.com/televisit/televisit/sfu"
 )
 
-// partRec records one participant of a recording into one WebM: an
-// sfu.Sink that takes only that participant's tracks, a queue, and a muxer
-// goroutine writing webm -> spool while UploadSpool follows the spool.
+// partRec records one participant of a recording into one WebM (or
+// Matroska, for H264): an sfu.Sink that takes only that participant's
+// tracks, a queue, and a muxer goroutine writing webm -> spool while
+// UploadSpool follows the spool.
 type partRec struct {
 	s           *session
 	participant string
 	obj         uuid.UUID
-	key         store.Key
 	path        string
 
+	ctx   context.Context // background: ends when the manager is abandoned
 	put   Putter
 	sp    *spool.Writer
 	w     *webm.Writer
@@ -39,6 +40,13 @@ type partRec struct {
 	codec   string      // the video codec, once a video track is open
 	muxing  bool        // the writer exists: the video codec is fixed
 
+	// Set by begin (the muxer) at the first packet, before ready closes;
+	// read by the upload after ready or muxed.
+	key       store.Key
+	container webm.Container
+	startErr  error         // the object could not be recorded in the database
+	ready     chan struct{} // closed by begin: the upload may start
+
 	uploaded chan struct{}
 	res      objectResult
 }
@@ -49,26 +57,14 @@ type queued struct {
 	at   time.Time
 }
 
-// objectResult is a finished object, for the manifest.
-type objectResult struct {
-	participant string
-	obj         uuid.UUID
-	key         store.Key
-	size        int64
-	sum         []byte
-	tracks      []sfu.TrackInfo
-	container   webm.Container
-	err         error
-}
-
 func newPartRec(s *session, participant string, obj uuid.UUID) *partRec {
-	return &partRec{s: s, participant: participant, obj: obj, key: objectKey(s.visit, obj),
+	return &partRec{s: s, participant: participant, obj: obj, ctx: context.Background(),
 		path: s.m.spoolPath(obj), queue: make(chan queued, s.m.cfg.QueuePackets),
-		muxed: make(chan struct{}), uploaded: make(chan struct{})}
+		muxed: make(chan struct{}), ready: make(chan struct{}), uploaded: make(chan struct{})}
 }
 
-// start creates the spool and runs the muxer, which makes the writer at
-// the first packet, when the video codec is known.
+// start creates the spool and runs the muxer, which begins the object and
+// makes the writer at the first packet, when the video codec is known.
 func (p *partRec) start() error {
 	sp, err := spool.Create(p.path, p.s.m.ring)
 	if err != nil {
@@ -79,26 +75,9 @@ func (p *partRec) start() error {
 	return nil
 }
 
-// openWriter makes the WebM writer for the video codec of the open video
-// track (VP8 if none is open yet; a video track opened later in another
-// codec is then not recorded).
-func (p *partRec) openWriter() error {
-	p.mu.Lock()
-	p.muxing = true
-	codec := p.codec
-	p.mu.Unlock()
-	w, err := webm.New(p.sp, webm.Config{Audio: true, Video: true, VideoCodec: codec,
-		OnKeyframeNeeded: p.requestKeyframe}, p.s.m.log)
-	if err != nil {
-		return err
-	}
-	p.w = w
-	return nil
-}
-
 // recordable tells whether a track's codec can go into this
-// participant's object: the store names objects .webm, so only the WebM
-// codecs (VP8, VP9, AV1; H264 needs Matroska, see webm.ContainerOf).
+// participant's object: Opus audio and the video codecs recording/webm
+// writes (VP8, VP9 and AV1 in WebM, H264 in Matroska).
 func recordable(info sfu.TrackInfo) (kind webm.Kind, codec string, ok bool) {
 	codec, ok = webm.CodecOfMime(info.MimeType)
 	switch {
@@ -106,7 +85,7 @@ func recordable(info sfu.TrackInfo) (kind webm.Kind, codec string, ok bool) {
 		return 0, "", false
 	case info.Kind == "audio" && codec == webm.Opus:
 		return webm.Audio, codec, true
-	case info.Kind == "video" && codec != webm.Opus && webm.ContainerOf(codec) == webm.WebM:
+	case info.Kind == "video" && codec != webm.Opus:
 		return webm.Video, codec, true
 	}
 	return 0, "", false
@@ -200,97 +179,5 @@ func (p *partRec) stop() {
 	p.mu.Unlock()
 	if d != nil {
 		d()
-	}
-}
-
-// mux writes queued packets, seals the spool every FlushEvery and
-// completes it when the queue closes.
-func (p *partRec) mux() {
-	defer close(p.muxed)
-	tick := time.NewTicker(p.s.m.cfg.FlushEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case q, ok := <-p.queue:
-			if !ok {
-				p.closeFiles()
-				return
-			}
-			if p.w == nil {
-				if err := p.openWriter(); err != nil {
-					p.s.m.log.Error("recording writer failed", "object", p.obj, "err", err)
-					p.drain()
-					return
-				}
-			}
-			if err := p.w.WriteRTP(q.kind, &q.pkt, q.at); err != nil {
-				p.s.m.log.Warn("recording write failed", "object", p.obj, "err", err)
-			}
-		case <-tick.C:
-			_ = p.sp.Flush()
-		case <-p.s.m.quit:
-			return // a crash: the spool keeps what was flushed
-		}
-	}
-}
-
-// drain discards the queue after the writer failed, then closes the spool.
-func (p *partRec) drain() {
-	for ok := true; ok; {
-		select {
-		case _, ok = <-p.queue:
-		case <-p.s.m.quit:
-			return
-		}
-	}
-	if err := p.sp.Close(); err != nil {
-		p.s.m.log.Warn("recording close spool", "object", p.obj, "err", err)
-	}
-}
-
-func (p *partRec) closeFiles() {
-	if p.w == nil {
-		if err := p.openWriter(); err != nil { // nothing came: an empty file
-			p.s.m.log.Warn("recording writer failed", "object", p.obj, "err", err)
-			p.drain()
-			return
-		}
-	}
-	if err := p.w.Close(); err != nil {
-		p.s.m.log.Warn("recording close webm", "object", p.obj, "err", err)
-	}
-	if err := p.sp.Close(); err != nil {
-		p.s.m.log.Warn("recording close spool", "object", p.obj, "err", err)
-	}
-}
-
-// upload streams the spool to the store while it is written, then
-// verifies and records the object.
-func (p *partRec) upload(ctx context.Context) {
-	defer close(p.uploaded)
-	p.res = objectResult{participant: p.participant, obj: p.obj, key: p.key}
-	var sum []byte
-	m := p.s.m
-	cfg := m.cfg.Upload
-	cfg.Follow = true
-	obj, err := UploadSpool(ctx, hashingPutter{p: p.put, sum: &sum}, m.ring, p.path, p.key, cfg, m.log)
-	<-p.muxed
-	if err == nil {
-		err = m.finalize(ctx, p.obj, p.path, sum, obj.Size)
-	}
-	p.mu.Lock()
-	p.res.tracks = append([]sfu.TrackInfo(nil), p.tracks...)
-	p.res.container = webm.ContainerOf(p.codec)
-	p.mu.Unlock()
-	p.res.size, p.res.sum, p.res.err = obj.Size, sum, err
-}
-
-// result waits for the upload.
-func (p *partRec) result(ctx context.Context) objectResult {
-	select {
-	case <-p.uploaded:
-		return p.res
-	case <-ctx.Done():
-		return objectResult{err: ctx.Err()}
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/televisit/televisit/recording/store"
 	"github.com/televisit/televisit/visits"
 )
 
 // Recover finishes what a crash left: every object still uploading whose
-// spool is here is uploaded (its readable prefix, a playable WebM),
+// spool is here is uploaded (its readable prefix, a playable WebM or
+// Matroska file) under the name the database holds for it,
 // verified and marked stored, and its recording is stopped (reason
 // error) if the database still has it live. It returns how many objects
 // it stored; objects it cannot recover are logged and left for the next
@@ -42,13 +44,16 @@ func (m *Manager) recoverOne(ctx context.Context, o visits.RecordingObject) erro
 	if _, err := m.cat.StopRecording(ctx, system, o.VisitID, visits.StopError); err != nil && !errors.Is(err, visits.ErrNotFound) {
 		return err
 	}
+	key, err := recoveredKey(o)
+	if err != nil {
+		return err
+	}
 	put, err := m.putter(ctx, o.RecordingID)
 	if err != nil {
 		return err
 	}
 	var sum []byte
-	obj, err := UploadSpool(ctx, hashingPutter{p: put, sum: &sum}, m.ring, o.SpoolPath,
-		objectKey(o.VisitID, o.ID), m.cfg.Upload, m.log)
+	obj, err := UploadSpool(ctx, hashingPutter{p: put, sum: &sum}, m.ring, o.SpoolPath, key, m.cfg.Upload, m.log)
 	if err != nil {
 		return err
 	}
@@ -57,4 +62,17 @@ func (m *Manager) recoverOne(ctx context.Context, o visits.RecordingObject) erro
 	}
 	m.log.InfoContext(ctx, "recording recovered after a crash", "object", o.ID, "bytes", obj.Size)
 	return nil
+}
+
+// recoveredKey is the object's name as the database holds it (its
+// extension gives the container), which must name this very object.
+func recoveredKey(o visits.RecordingObject) (store.Key, error) {
+	key, err := store.ParseKey(o.Key)
+	if err != nil {
+		return store.Key{}, fmt.Errorf("recording: object %s: %w", o.ID, err)
+	}
+	if key.Visit != o.VisitID || key.Recording != o.ID {
+		return store.Key{}, fmt.Errorf("recording: object %s: key names another object", o.ID)
+	}
+	return key, nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/televisit/televisit/recording/store"
-	"github.com/televisit/televisit/visits"
+	"github.com/televisit/televisit/recording/webm"
 )
 
 // session is one recording: the participants being recorded.
@@ -28,8 +28,10 @@ func newSession(m *Manager, visit, id uuid.UUID) *session {
 	return &session{m: m, visit: visit, id: id, parts: map[string]*partRec{}}
 }
 
-// add starts recording a participant: a DB row for the object, a spool, a
-// WebM writer, the live upload and the sink in the room.
+// add starts recording a participant: a spool, the muxer, the live upload
+// and the sink in the room. The object's database row and name wait for
+// the muxer's first packet (partRec.begin), when the video codec, and so
+// the container (.webm or .mkv), is known.
 func (s *session) add(ctx context.Context, participant string) error {
 	s.mu.Lock()
 	if s.stopped || s.parts[participant] != nil {
@@ -44,9 +46,7 @@ func (s *session) add(ctx context.Context, participant string) error {
 	var err error
 	if put == nil {
 		if put, err = s.m.putter(ctx, s.id); err != nil {
-			s.mu.Lock()
-			delete(s.parts, participant)
-			s.mu.Unlock()
+			s.forget(participant)
 			return fmt.Errorf("recording: retention: %w", err)
 		}
 		s.mu.Lock()
@@ -54,25 +54,26 @@ func (s *session) add(ctx context.Context, participant string) error {
 		s.mu.Unlock()
 	}
 	p.put = put
-	err = s.m.cat.AddRecordingObject(ctx, system, visits.RecordingObject{ID: obj, RecordingID: s.id,
-		ParticipantID: participant, Key: p.key.String(), SpoolPath: p.path})
-	if err == nil {
-		err = p.start()
-	}
-	if err != nil {
-		s.mu.Lock()
-		delete(s.parts, participant)
-		s.mu.Unlock()
+	bctx, cancel := s.m.background(ctx)
+	p.ctx = bctx
+	if err := p.start(); err != nil {
+		cancel()
+		s.forget(participant)
 		return fmt.Errorf("recording: start %s: %w", obj, err)
 	}
 	s.m.wg.Add(1)
 	go func() {
 		defer s.m.wg.Done()
-		bctx, cancel := s.m.background(ctx)
 		defer cancel()
 		p.upload(bctx)
 	}()
 	return s.attach(p)
+}
+
+func (s *session) forget(participant string) {
+	s.mu.Lock()
+	delete(s.parts, participant)
+	s.mu.Unlock()
 }
 
 func (s *session) attach(p *partRec) error {
@@ -141,4 +142,11 @@ func (m *Manager) spoolPath(obj uuid.UUID) string {
 	return filepath.Join(m.cfg.SpoolDir, obj.String()+".spool")
 }
 
-func objectKey(visit, obj uuid.UUID) store.Key { return store.Key{Visit: visit, Recording: obj} }
+// objectKey names a participant's object in its container's format.
+func objectKey(visit, obj uuid.UUID, c webm.Container) store.Key {
+	k := store.Key{Visit: visit, Recording: obj}
+	if c == webm.Matroska {
+		k.Format = store.Matroska
+	}
+	return k
+}

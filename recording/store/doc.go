@@ -7,7 +7,9 @@
 //
 // The bucket must exist with object lock enabled (Open refuses it
 // otherwise); CreateBucket makes one for development and tests. Object keys
-// carry no PHI: a visit UUID and a recording UUID (Key).
+// carry no PHI: a visit UUID and a recording UUID (Key), with the extension
+// of the object's Format (.webm, or .mkv for Matroska), which also gives its
+// content type.
 //
 // Access goes through presigned GET URLs valid for at most MaxPresignTTL;
 // the caller writes its audit event before asking for one. Delete surfaces

@@ -9,9 +9,6 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// ContentType of recording objects.
-const ContentType = "video/webm"
-
 // Object describes a stored recording.
 type Object struct {
 	Key         Key
@@ -21,10 +18,13 @@ type Object struct {
 	// SSE is the server-side encryption the store reports
 	// ("aws:kms" or "AES256").
 	SSE string
+	// ContentType is the type the store serves the object with (Stat).
+	ContentType string
 }
 
 // Put streams r to the object named by key as a multipart upload of
-// unknown length (one part buffer of Config.PartSize in memory), encrypted
+// unknown length (one part buffer of Config.PartSize in memory), typed by
+// the key's Format (video/webm or video/x-matroska), encrypted
 // server-side and locked until now + RetentionDays. On any error the
 // partial upload is aborted; the caller retries from its spool.
 func (s *Store) Put(ctx context.Context, key Key, r io.Reader) (Object, error) {
@@ -33,7 +33,7 @@ func (s *Store) Put(ctx context.Context, key Key, r io.Reader) (Object, error) {
 	}
 	until := time.Now().Add(time.Duration(s.cfg.RetentionDays) * 24 * time.Hour).UTC().Truncate(time.Second)
 	opts := minio.PutObjectOptions{
-		ContentType:          ContentType,
+		ContentType:          key.Format.ContentType(),
 		ServerSideEncryption: s.sse,
 		Mode:                 minio.RetentionMode(s.cfg.RetentionMode),
 		RetainUntilDate:      until,
@@ -60,7 +60,7 @@ func (s *Store) Stat(ctx context.Context, key Key) (Object, error) {
 		return Object{}, fmt.Errorf("store: stat %s: %w", key, err)
 	}
 	o := Object{Key: key, VersionID: info.VersionID, Size: info.Size,
-		SSE: info.Metadata.Get("X-Amz-Server-Side-Encryption")}
+		SSE: info.Metadata.Get("X-Amz-Server-Side-Encryption"), ContentType: info.ContentType}
 	if t, err := time.Parse(time.RFC3339, info.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date")); err == nil {
 		o.RetainUntil = t
 	}

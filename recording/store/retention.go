@@ -44,7 +44,7 @@ func (s *Store) PutRetained(ctx context.Context, key Key, r io.Reader, mode stri
 	}
 	until = until.UTC().Truncate(time.Second)
 	opts := minio.PutObjectOptions{
-		ContentType:          ContentType,
+		ContentType:          key.Format.ContentType(),
 		ServerSideEncryption: s.sse,
 		Mode:                 minio.RetentionMode(mode),
 		RetainUntilDate:      until,

@@ -58,11 +58,21 @@ func TestConfigValidation(t *testing.T) {
 func TestKey(t *testing.T) {
 	k := store.Key{Visit: uuid.New(), Recording: uuid.New()}
 	got, err := store.ParseKey(k.String())
-	if err != nil || got != k {
+	if err != nil || got != k || !strings.HasSuffix(k.String(), ".webm") {
 		t.Fatalf("round trip: %v, %v", got, err)
 	}
+	mkv := store.Key{Visit: uuid.New(), Recording: uuid.New(), Format: store.Matroska}
+	got, err = store.ParseKey(mkv.String())
+	if err != nil || got != mkv || !strings.HasSuffix(mkv.String(), ".mkv") {
+		t.Fatalf("matroska round trip: %q -> %v, %v", mkv, got, err)
+	}
+	if store.WebM.ContentType() != "video/webm" || store.Matroska.ContentType() != "video/x-matroska" {
+		t.Fatalf("content types %q %q", store.WebM.ContentType(), store.Matroska.ContentType())
+	}
+	base := "recordings/" + uuid.NewString() + "/" + uuid.NewString()
 	for _, s := range []string{"", "recordings/x/y.webm", "recordings/" + uuid.NewString() + ".webm",
-		"other/" + uuid.NewString() + "/" + uuid.NewString() + ".webm", k.String() + "x"} {
+		"other/" + uuid.NewString() + "/" + uuid.NewString() + ".webm", k.String() + "x",
+		base + ".mp4", base + ".MKV", base, base + ".mkv.webm", "recordings/" + uuid.NewString() + ".mkv"} {
 		if _, err := store.ParseKey(s); !errors.Is(err, store.ErrKey) {
 			t.Errorf("ParseKey(%q): %v", s, err)
 		}
@@ -136,5 +146,43 @@ func TestSSES3AndGovernance(t *testing.T) {
 	}
 	if _, err := st.Put(ctx, store.Key{}, strings.NewReader("x")); !errors.Is(err, store.ErrKey) {
 		t.Fatalf("nil key: %v", err)
+	}
+	odd := store.Key{Visit: uuid.New(), Recording: uuid.New(), Format: 9}
+	if _, err := st.Put(ctx, odd, strings.NewReader("x")); !errors.Is(err, store.ErrKey) {
+		t.Fatalf("unknown format: %v", err)
+	}
+}
+
+// TestContentTypeFollowsFormat: WebM and Matroska objects are served with
+// their own content type, through Put and per-clinic retention alike.
+func TestContentTypeFollowsFormat(t *testing.T) {
+	srv := miniotest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := config(srv, "types")
+	if err := store.CreateBucket(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(ctx, cfg, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []store.Format{store.WebM, store.Matroska} {
+		for name, put := range map[string]func(store.Key) error{
+			"put": func(k store.Key) error { _, err := st.Put(ctx, k, strings.NewReader("media")); return err },
+			"retaining": func(k store.Key) error {
+				_, err := st.Retaining(store.Governance, 2).Put(ctx, k, strings.NewReader("media"))
+				return err
+			},
+		} {
+			key := store.Key{Visit: uuid.New(), Recording: uuid.New(), Format: f}
+			if err := put(key); err != nil {
+				t.Fatal(err)
+			}
+			info, err := st.Stat(ctx, key)
+			if err != nil || info.ContentType != f.ContentType() {
+				t.Fatalf("%s %s: content type %q, %v; want %q", name, key, info.ContentType, err, f.ContentType())
+			}
+		}
 	}
 }
