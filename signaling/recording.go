@@ -69,7 +69,7 @@ type recordingConsentRequestMsg struct {
 type recordingStateMsg struct {
 	header
 	Active      bool      `json:"active"`
-	RecordingID uuid.UUID `json:"recording_id"`
+	RecordingID uuid.UUID `json:"recording_id,omitzero"` // absent: no recording
 	WaitingFor  []string  `json:"waiting_for"`
 	Reason      string    `json:"reason,omitempty"`
 }
@@ -190,8 +190,13 @@ func (s *session) askJoinerConsent(ctx context.Context) error {
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
 	rec, c, err := s.srv.rec.svc.AskConsent(cctx, s.actor, visit)
-	if err != nil || rec == nil {
+	if err != nil {
 		return err
+	}
+	if rec == nil {
+		// No recording: a joiner coming back (a reconnect, a move to
+		// another node) may still show one that ended while it was away.
+		return s.send(recordingStateMsg{header: hdr("recording_state", ""), WaitingFor: []string{}})
 	}
 	if c.Answer == "" && c.WithdrawnAt == nil {
 		if err := s.send(consentRequestMsg(*rec, c)); err != nil {

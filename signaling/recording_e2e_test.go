@@ -327,6 +327,12 @@ func TestRecordingWithdrawal(t *testing.T) {
 		_, d := c.probe(o)
 		within10(t, who, d, untilWithdrawal)
 	}
+	// Someone who comes back after the stop (a reconnect, a move to
+	// another node) is told that nothing is being recorded.
+	again := c.join("patient-again", patientHeaders(c.p.token), uuid.Nil)
+	if m := again.await("recording_state", 5*time.Second); m.Active {
+		t.Fatalf("rejoin after the withdrawal: %+v", m)
+	}
 }
 
 // TestRecordingJoinerAskedFirst: the patient joins while the clinician is
