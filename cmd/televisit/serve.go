@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/televisit/televisit/internal/config"
 	"github.com/televisit/televisit/internal/sealbox"
@@ -69,7 +70,7 @@ func runServe(ctx context.Context, args []string, io stdio) error {
 	}
 	log.Info("televisit serving", "addr", ln.Addr().String(), "public_url", cfg.Server.PublicURL,
 		"tls", cfg.Server.TLS(), "version", version)
-	return serveUntilDone(ctx, a, srv, ln)
+	return serveUntilDone(ctx, a, srv, ln, cfg.Cluster.WithDefaults().DrainTimeout)
 }
 
 // signalContext ends on SIGINT or SIGTERM. After the first signal the
@@ -84,15 +85,25 @@ func signalContext(ctx context.Context, log *slog.Logger) (context.Context, cont
 	return ctx, stop
 }
 
-// serveUntilDone serves and runs the background work until ctx ends, then
-// shuts everything down and waits for it.
-func serveUntilDone(ctx context.Context, a *app, srv *server.Server, ln net.Listener) error {
-	ctx, cancel := context.WithCancel(ctx)
+// serveUntilDone serves and runs the background work until ctx ends (the
+// first SIGTERM or SIGINT), drains the node for up to drainTimeout, then
+// shuts everything down and waits for it. A second signal stops the
+// process at once (see signalContext).
+func serveUntilDone(ctx context.Context, a *app, srv *server.Server, ln net.Listener, drainTimeout time.Duration) error {
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	wait := a.runBackground(ctx)
-	err := srv.Serve(ctx, ln) // returns after ctx ends, or when serving fails
+	wait := a.runBackground(run)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(run, ln) }() // returns after run ends, or when serving fails
+	select {
+	case err := <-served:
+		cancel()
+		return errors.Join(err, wait())
+	case <-ctx.Done():
+	}
+	a.drain(run, drainTimeout)
 	cancel()
-	return errors.Join(err, wait())
+	return errors.Join(<-served, wait())
 }
 
 func serverConfig(s config.Server) server.Config {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/televisit/televisit/internal/cluster"
 	"github.com/televisit/televisit/internal/config"
 	"github.com/televisit/televisit/internal/sealbox"
 	"github.com/televisit/televisit/recording"
@@ -39,6 +40,7 @@ type app struct {
 	worker *notify.Worker
 	ehr    *visits.EHRWorker // nil without EHR endpoints
 	sig    *signaling.Server
+	node   *cluster.Node // this process's place in the cluster
 	media  *sfu.SFU
 	rec    *recording.Manager       // nil when recording is off
 	sweep  *visits.RetentionSweeper // nil when recording is off
@@ -66,7 +68,12 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 	if err != nil {
 		return nil, fmt.Errorf("staff sign-in: %w", err)
 	}
-	api, err := httpapi.New(httpapi.Config{SecureCookies: secureCookies(d.cfg)}, svc, auth, d.log.With("component", "api"))
+	node, err := joinCluster(ctx, d.cfg, d.pool, d.log.With("component", "cluster"))
+	if err != nil {
+		return nil, err
+	}
+	api, err := httpapi.New(httpapi.Config{SecureCookies: secureCookies(d.cfg), Draining: node.Draining},
+		svc, auth, d.log.With("component", "api"))
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +96,7 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 		return nil, err
 	}
 	sig.EnableMedia(media, svc)
+	placeRooms(node, sig)
 	rec, err := buildRecorder(ctx, d.cfg.Recording, d.keys, media, svc, d.log.With("component", "recording"))
 	if err != nil {
 		return nil, err
@@ -98,9 +106,9 @@ func buildApp(ctx context.Context, d appDeps, mux *http.ServeMux) (*app, error) 
 	}
 	api.Register(mux)
 	auth.Register(mux)
-	mux.Handle("GET /ws", sig)
+	mux.Handle("GET /ws", node.Proxy(sig))
 	web.Register(mux)
-	return &app{svc: svc, hub: hub, worker: worker, ehr: ehrWorker, sig: sig, media: media, rec: rec, sweep: sweep, log: d.log}, nil
+	return &app{svc: svc, hub: hub, worker: worker, ehr: ehrWorker, sig: sig, node: node, media: media, rec: rec, sweep: sweep, log: d.log}, nil
 }
 
 // wsAuth authenticates WebSocket sessions. The signaling server re-checks
@@ -152,8 +160,9 @@ func secureCookies(c config.Config) bool {
 // worker until ctx ends, and ends the WebSocket sessions then. The returned
 // function waits for all of it.
 func (a *app) runBackground(ctx context.Context) (wait func() error) {
-	errc := make(chan error, 5)
+	errc := make(chan error, 6)
 	go func() { errc <- named("retention sweeper", a.runSweeper(ctx)) }()
+	go func() { errc <- named("cluster node", a.node.Run(ctx)) }()
 	go func() { errc <- named("event hub", a.hub.Run(ctx)) }()
 	go func() { errc <- named("notification worker", a.worker.Run(ctx)) }()
 	go func() {
@@ -175,7 +184,7 @@ func (a *app) runBackground(ctx context.Context) (wait func() error) {
 	}()
 	return func() error {
 		var errs []error
-		for range 5 {
+		for range 6 {
 			errs = append(errs, <-errc)
 		}
 		return errors.Join(errs...)

@@ -14,6 +14,7 @@ type Config struct {
 	TURN      TURN      `yaml:"turn"`
 	EHR       EHR       `yaml:"ehr"`
 	Recording Recording `yaml:"recording"`
+	Cluster   Cluster   `yaml:"cluster"`
 	Log       Log       `yaml:"log"`
 }
 

@@ -200,6 +200,12 @@ func TestServerChecks(t *testing.T) {
 		{"bad log level", []string{"TELEVISIT_LOG_LEVEL=loud"}, "log.level"},
 		{"smtp without from", []string{"TELEVISIT_NOTIFY_SMTP_ADDR=mail:587"}, "notify.smtp needs both"},
 		{"webhook without secret", []string{"TELEVISIT_NOTIFY_WEBHOOK_URL=https://sms.example.org"}, "notify.webhook needs both"},
+		{"cluster node", []string{"TELEVISIT_CLUSTER_NODE_ID=node-a", "TELEVISIT_CLUSTER_ADVERTISE_URL=http://10.0.0.5:8080", "TELEVISIT_CLUSTER_LEASE=2s", "TELEVISIT_CLUSTER_DRAIN_TIMEOUT=0s"}, ""},
+		{"bad node id", []string{"TELEVISIT_CLUSTER_NODE_ID=node a"}, "cluster.node_id"},
+		{"bad advertise url", []string{"TELEVISIT_CLUSTER_ADVERTISE_URL=10.0.0.5:8080"}, "cluster.advertise_url"},
+		{"advertise url with path", []string{"TELEVISIT_CLUSTER_ADVERTISE_URL=http://10.0.0.5:8080/ws"}, "cluster.advertise_url"},
+		{"short lease", []string{"TELEVISIT_CLUSTER_LEASE=100ms"}, "cluster.lease"},
+		{"long drain", []string{"TELEVISIT_CLUSTER_DRAIN_TIMEOUT=48h"}, "cluster.drain_timeout"},
 		{"idle above absolute", []string{"TELEVISIT_AUTH_IDLE_TIMEOUT=2h", "TELEVISIT_AUTH_ABSOLUTE_TIMEOUT=1h"}, "idle_timeout must not exceed"},
 	}
 	for _, tt := range tests {

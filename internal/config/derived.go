@@ -9,6 +9,7 @@ import (
 func (c *Config) fillDerived() {
 	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
 	c.Recording = c.Recording.WithDefaults()
+	c.Cluster = c.Cluster.WithDefaults()
 	if c.Server.Addr == "" {
 		c.Server.Addr = "127.0.0.1:8080"
 		if c.Server.TLS() {

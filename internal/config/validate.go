@@ -36,6 +36,7 @@ func (c *Config) Validate(scope Scope) error {
 		errs = append(errs, c.checkMedia()...)
 		errs = append(errs, c.checkEHR()...)
 		errs = append(errs, c.checkRecording()...)
+		errs = append(errs, c.checkCluster()...)
 	}
 	return errors.Join(errs...)
 }
