@@ -238,12 +238,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	fmt.Fprintf(cfg.Log, "set up %d visits in %s\n", cfg.Visits, time.Since(setupStart).Round(time.Millisecond))
 
-	ws, origin, err := wsURL(cfg.Server)
+	origin, err := originOf(cfg.Server)
 	if err != nil {
 		return nil, err
 	}
 	var meas atomic.Bool
-	api := newAPI()
 	var peers []*peer
 	defer func() {
 		var wg sync.WaitGroup
@@ -262,7 +261,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	startErrs := make([]error, len(peers))
 	for i, p := range peers {
 		wg.Add(1)
-		go func() { defer wg.Done(); startErrs[i] = p.start(ctx, api, ws, origin) }()
+		go func() { defer wg.Done(); startErrs[i] = p.start(ctx, cfg.Server, origin) }()
 	}
 	wg.Wait()
 	for i, err := range startErrs {
@@ -375,7 +374,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			if cfg.ShowGaps && s.lost() > 0 {
 				fmt.Fprintf(cfg.Log, "gaps: client %d, from client %d %s: lost %d, [offset length] %v\n",
-					p.id, k.sender, map[byte]string{kindAudio: "audio", kindVideo: "video"}[k.kind], s.lost(), s.gaps())
+					p.id, k.sender, k.kind, s.lost(), s.gaps())
 			}
 		}
 		delays = append(delays, p.delaysMicro...)

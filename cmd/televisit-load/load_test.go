@@ -15,23 +15,6 @@ import (
 	"github.com/televisit/televisit/internal/syncbuf"
 )
 
-func TestStampRoundTrip(t *testing.T) {
-	at := time.Unix(1700000000, 123456789)
-	buf := make([]byte, 64)
-	buf[0], buf[1], buf[2], buf[3] = 0x10, 0x11, 0x02, 0x00 // VP8 descriptor and frame tag
-	putStamp(buf[4:], 42, kindVideo, 7, at)
-	sender, kind, seq, sent, ok := findStamp(buf)
-	if !ok || sender != 42 || kind != kindVideo || seq != 7 || sent != at.UnixNano() {
-		t.Fatalf("findStamp = %d %c %d %d %v", sender, kind, seq, sent, ok)
-	}
-	if _, _, _, _, ok := findStamp(buf[:10]); ok {
-		t.Error("a truncated stamp was accepted")
-	}
-	if _, _, _, _, ok := findStamp(make([]byte, 100)); ok {
-		t.Error("a payload without a stamp was accepted")
-	}
-}
-
 func TestCheckLoopback(t *testing.T) {
 	ctx := context.Background()
 	for _, s := range []string{"http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:8080"} {
