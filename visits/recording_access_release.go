@@ -149,24 +149,13 @@ func (r *Recordings) DecideRelease(ctx context.Context, a Actor, recording, requ
 // readRelease reads a request of recording (locking it when lock is set)
 // and unseals its note.
 func (r *Recordings) readRelease(ctx context.Context, tx pgx.Tx, recording, request uuid.UUID, lock bool) (ReleaseRequest, error) {
-	q := `SELECT id, recording_id, requester, note_enc, recorded_by, requested_at, state, decided_by, decided_at,
-		links_issued FROM recording_release_requests WHERE id = $1 AND recording_id = $2`
+	q := `SELECT ` + releaseColumns + ` FROM recording_release_requests q WHERE q.id = $1 AND q.recording_id = $2`
 	if lock {
 		q += " FOR UPDATE"
 	}
-	var rr ReleaseRequest
-	var note []byte
-	err := tx.QueryRow(ctx, q, request, recording).Scan(&rr.ID, &rr.RecordingID, &rr.Requester, &note,
-		&rr.RecordedBy, &rr.RequestedAt, &rr.State, &rr.DecidedBy, &rr.DecidedAt, &rr.LinksIssued)
+	rr, err := r.scanRelease(tx.QueryRow(ctx, q, request, recording))
 	if err != nil {
 		return rr, recNotFound(err, "read release request")
-	}
-	if note != nil {
-		plain, err := r.svc.keys.Open(note, releaseAAD(rr.ID))
-		if err != nil {
-			return rr, fmt.Errorf("open release note: %w", err)
-		}
-		rr.Note = string(plain)
 	}
 	return rr, nil
 }

@@ -123,8 +123,10 @@ func (s *adminServer) fhirPatient(t *testing.T) string {
 // sees it delivered; sets the recording retention (bad input is refused in
 // place), which a reload shows again; plays a visit's recording and issues
 // a release link, both of which serve the stored bytes. axe, the keyboard
-// walk and screenshots at 375 and 1280 px in three states; no PHI in the
-// title, console or log, no link in the console; a scheduler is refused.
+// walk and screenshots at 375 and 1280 px in five states; no PHI in the
+// title, console or log, no link in the console; a scheduler is refused
+// the page but records a patient's request for a copy, which the admin
+// finds on a fresh page load, approves and releases (adminReleaseQueueSteps).
 func TestBrowserAdmin(t *testing.T) {
 	srv := startAdminServer(t)
 	recVisit, recBody := srv.storedRecording(t)
@@ -259,6 +261,7 @@ func TestBrowserAdmin(t *testing.T) {
 		return evalJS(ctx, `document.getElementById("jobs-section").hidden &&
 			document.getElementById("status").textContent.includes("administrators")`)
 	})
+	adminReleaseQueueSteps(t, b, tab, other, srv, recVisit, recBody, audit)
 	for _, phi := range []string{adminTestPatient, adminTestDOB} {
 		if strings.Contains(srv.logs.String(), phi) {
 			t.Errorf("PHI %q in serve's log", phi)
@@ -431,4 +434,105 @@ func adminRecordingSteps(t *testing.T, b *browsertest.Browser, tab context.Conte
 	}
 	srv.fetchLink(t, link, body)
 	return []string{play, link}
+}
+
+// adminReleaseNote is what the scheduler writes about the patient's request
+// (free text, treated as PHI: never in a console or a log).
+const adminReleaseNote = "Asked by letter for her lawyer"
+
+// adminReleaseQueueSteps: the scheduler (signed in, refused the admin page)
+// records the patient's request for a copy through the API; the admin, on
+// a fresh load of /admin, sees it waiting in the queue with its note,
+// opens the recording, sees it among the recording's requests (the one
+// approved earlier too), approves it, sees the list reloaded from the
+// server and the queue empty, and gets a link that serves the file. The
+// list and the link are audited.
+func adminReleaseQueueSteps(t *testing.T, admin *browsertest.Browser, tab context.Context, sched *browsertest.Browser,
+	srv *adminServer, visit uuid.UUID, body []byte, audit pageAudit) {
+	t.Helper()
+	ctx := context.Background()
+	var recording uuid.UUID
+	if err := srv.pool.QueryRow(ctx, "SELECT id FROM recordings WHERE visit_id = $1", visit).Scan(&recording); err != nil {
+		t.Fatal(err)
+	}
+	request, err := browsertest.Eval[string](sched.Context(), fmt.Sprintf(`(async () => {
+		const r = await fetch("/api/v1/recordings/%s/release-requests", {method: "POST", credentials: "same-origin",
+			headers: {"Content-Type": "application/json", Accept: "application/json"},
+			body: JSON.stringify({requester: "patient", note: %q})});
+		return r.status === 201 ? (await r.json()).id : "status " + r.status; })()`, recording, adminReleaseNote))
+	if err != nil || uuid.Validate(request) != nil {
+		t.Fatalf("the scheduler records the request: %q %v", request, err)
+	}
+	item := fmt.Sprintf(`document.querySelector('#recordings-list li[data-request="%s"]')`, request)
+	step(t, tab, "on a fresh page load the admin sees the request waiting", func(ctx context.Context) error {
+		if err := browsertest.Navigate(ctx, srv.base+"/admin"); err != nil {
+			return err
+		}
+		if err := waitState(ctx, "ready"); err != nil {
+			return err
+		}
+		return evalJS(ctx, fmt.Sprintf(`(() => { const li = document.querySelector('#queue-list li[data-request="%s"]');
+			return !!li && li.textContent.includes(%q) && li.dataset.visit === %q &&
+			document.querySelectorAll("#queue-list li").length === 1 &&
+			document.getElementById("queue-summary").textContent === "1 release request waits for a decision."; })()`,
+			request, adminReleaseNote, visit))
+	})
+	audit.check(t, tab, "admin-release-queue", "retention-save", "show-release", "rec-find")
+	step(t, tab, "the admin opens the recording and sees both requests", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(document.querySelector('#queue-list button[data-action="show-release"]').click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, fmt.Sprintf(`document.getElementById("status").textContent === "1 recording." &&
+			document.getElementById("rec-visit").value === %q && !!%s && %s.dataset.state === "pending" &&
+			%s.textContent.includes(%q) && %s.textContent.includes("Recorded by staff %s") &&
+			!!%s.querySelector('button[data-action="approve"]') &&
+			document.querySelectorAll('#recordings-list li[data-request][data-state="approved"]').length === 1 &&
+			document.querySelector('#recordings-list li[data-state="approved"]').textContent.includes("By phone")`,
+			visit, item, item, item, adminReleaseNote, item, srv.staff["scheduler"].String()[:8], item), browserStepTimeout)
+	})
+	audit.check(t, tab, "admin-release-pending", "rec-find", "play", "approve")
+	step(t, tab, "the admin approves it; list and queue reload", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(`+item+`.querySelector('button[data-action="approve"]').click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, item+` && `+item+`.dataset.state === "approved" &&
+			!!`+item+`.querySelector('button[data-action="link"]') && document.activeElement === `+item+`.querySelector("button") &&
+			document.getElementById("status").textContent.startsWith("Request approved") &&
+			document.getElementById("queue-list").hidden &&
+			document.getElementById("queue-summary").textContent === "No release requests wait for a decision."`, browserStepTimeout)
+	})
+	step(t, tab, "the admin gets the link of the approved request", func(ctx context.Context) error {
+		if err := evalJS(ctx, `(document.getElementById("release-url").value = "",
+			`+item+`.querySelector('button[data-action="link"]').click(), true)`); err != nil {
+			return err
+		}
+		return browsertest.WaitFor(ctx, `document.getElementById("release-url").value.startsWith("https://") &&
+			document.getElementById("status").textContent.startsWith("Link issued")`, browserStepTimeout)
+	})
+	link, err := browsertest.Eval[string](tab, `document.getElementById("release-url").value`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.fetchLink(t, link, body)
+	adminID := srv.staff["admin"].String()
+	for _, c := range []struct {
+		action, resource, actor string
+		min                     int
+	}{
+		{"recording.release.request", request, srv.staff["scheduler"].String(), 1},
+		{"recording.release.approve", request, adminID, 1},
+		{"recording.release.link", request, adminID, 1},
+		{"recording.release.list", recording.String(), adminID, 2}, // the queue and the recording's list
+	} {
+		var n int
+		if err := srv.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = $1 AND resource_id = $2
+			AND actor_id = $3 AND outcome = 'success'`, c.action, c.resource, c.actor).Scan(&n); err != nil || n < c.min {
+			t.Errorf("%s of %s by %s: %d events, want at least %d (%v)", c.action, c.resource, c.actor, n, c.min, err)
+		}
+	}
+	checkNoPHI(t, admin, adminReleaseNote, link)
+	checkNoPHI(t, sched, adminReleaseNote)
+	if strings.Contains(srv.logs.String(), adminReleaseNote) {
+		t.Error("the request's note is in serve's log")
+	}
 }

@@ -131,6 +131,8 @@ var routes = []Route{
 	{"GET", "/api/v1/recordings", (*API).listRecordings},
 	{"POST", "/api/v1/recordings/{recordingID}/objects/{objectID}/playback", (*API).playback},
 	{"POST", "/api/v1/recordings/{recordingID}/release-requests", (*API).requestRelease},
+	{"GET", "/api/v1/recordings/{recordingID}/release-requests", (*API).listReleaseRequests},
+	{"GET", "/api/v1/release-requests", (*API).pendingReleaseRequests},
 	{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/approve", (*API).approveRelease},
 	{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/deny", (*API).denyRelease},
 	{"GET", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/link", (*API).releaseLink},

@@ -150,6 +150,10 @@ func authzCases() []routeCase {
 		{"POST", "/api/v1/recordings/{recordingID}/release-requests", visits.StatusInProgress, func(*env, caller) any {
 			return map[string]any{"requester": "patient"}
 		}, "401 403 403 401 401 201 201 403 201 403"},
+		{"GET", "/api/v1/recordings/{recordingID}/release-requests", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 403 403 200 403"},
+		{"GET", "/api/v1/release-requests?state=pending", visits.StatusInProgress, nil,
+			"401 403 403 401 401 403 403 403 200 403"},
 		{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/approve", visits.StatusInProgress, nil,
 			"401 403 403 401 401 403 403 403 200 403"},
 		{"POST", "/api/v1/recordings/{recordingID}/release-requests/{requestID}/deny", visits.StatusInProgress, nil,
@@ -192,6 +196,8 @@ var authzPrep = map[string]func(e *env, visit uuid.UUID){
 	"GET /api/v1/recordings?visit_id={visit}":                                    authzRecordingPrep(false, false),
 	"POST /api/v1/recordings/{recordingID}/objects/{objectID}/playback":          authzRecordingPrep(false, false),
 	"POST /api/v1/recordings/{recordingID}/release-requests":                     authzRecordingPrep(false, false),
+	"GET /api/v1/recordings/{recordingID}/release-requests":                      authzRecordingPrep(true, false),
+	"GET /api/v1/release-requests?state=pending":                                 authzRecordingPrep(true, false),
 	"POST /api/v1/recordings/{recordingID}/release-requests/{requestID}/approve": authzRecordingPrep(true, false),
 	"POST /api/v1/recordings/{recordingID}/release-requests/{requestID}/deny":    authzRecordingPrep(true, false),
 	"GET /api/v1/recordings/{recordingID}/release-requests/{requestID}/link":     authzRecordingPrep(true, true),

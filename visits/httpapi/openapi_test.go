@@ -196,6 +196,9 @@ var openapiStructs = []struct {
 	request bool
 }{
 	{"Problem", reflect.TypeFor[Problem](), false},
+	{"ReleaseRequestList", reflect.TypeFor[visits.ReleaseRequestList](), false},
+	{"PendingRelease", reflect.TypeFor[visits.PendingRelease](), false},
+	{"PendingReleaseList", reflect.TypeFor[visits.PendingReleaseList](), false},
 	{"Me", reflect.TypeFor[Me](), false},
 	{"Visit", reflect.TypeFor[visits.Visit](), false},
 	{"LinkState", reflect.TypeFor[visits.LinkState](), false},

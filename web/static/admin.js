@@ -1,8 +1,10 @@
 // The admin's page at /admin: the clinic's EHR writes (state, the EHR's
-// reason, retry), its EHR settings, its recording retention, and a visit's
-// recordings (playback, release of information). Nothing here goes to the
-// console; the EHR's diagnostics (which may echo PHI) and presigned links
-// are shown on the page only, never in the title, the URL or a log.
+// reason, retry), its EHR settings, its recording retention, the release
+// requests waiting for a decision, and a visit's recordings (playback,
+// release of information: every request of a recording, read from the
+// server). Nothing here goes to the console; the EHR's diagnostics (which
+// may echo PHI), request notes and presigned links are shown on the page
+// only, never in the title, the URL or a log.
 
 import { api as request, problemText as apiProblemText } from "/static/api.js";
 
@@ -22,7 +24,8 @@ const page = {
   clinic: null,
   before: null, // next_before of the jobs list
   recordings: [],
-  releases: new Map(), // recording id → release requests recorded on this page
+  releases: new Map(), // recording id → its release requests as the server last listed them
+  releaseSeq: new Map(), // recording id → number of the latest list request
 };
 
 function announce(text, isError = false) {
@@ -113,7 +116,9 @@ async function start() {
     $("clinic-label").hidden = false;
   }
   $("clinic-form").hidden = false;
-  for (const id of ["jobs-section", "ehr-section", "retention-section", "recordings-section"]) $(id).hidden = false;
+  for (const id of ["jobs-section", "ehr-section", "retention-section", "queue-section", "recordings-section"]) {
+    $(id).hidden = false;
+  }
   await chooseClinic(select.value);
 }
 
@@ -121,7 +126,7 @@ async function chooseClinic(id) {
   page.clinic = page.clinics.find((c) => c.id === id) || page.clinics[0];
   sessionStorage.setItem("televisit.admin.clinic", page.clinic.id);
   document.body.dataset.state = "loading";
-  const results = await Promise.all([loadJobs(false), loadEHR(), loadRetention()]);
+  const results = await Promise.all([loadJobs(false), loadEHR(), loadRetention(), loadQueue()]);
   const failed = results.find((r) => r);
   if (failed) setState("error", failed, true);
   else setState("ready", jobsSummary());
@@ -146,6 +151,8 @@ function wire() {
   $("retention-form").addEventListener("submit", saveRetention);
   $("recordings-form").addEventListener("submit", findRecordings);
   $("recordings-list").addEventListener("click", recordingAction);
+  $("queue-list").addEventListener("click", queueAction);
+  $("queue-refresh").addEventListener("click", refreshQueue);
   $("release-copy").addEventListener("click", () => copyLink());
 }
 
@@ -381,7 +388,9 @@ async function findRecordings(e) {
     return;
   }
   page.recordings = r.data.items || [];
+  page.releases.clear();
   renderRecordings();
+  await Promise.all(page.recordings.map((rec) => loadReleases(rec.id)));
   const n = page.recordings.length;
   announce(n === 0 ? "This visit has no recordings." : n === 1 ? "1 recording." : `${n} recordings.`);
 }
@@ -414,23 +423,12 @@ function objectItem(rec, o) {
 }
 
 function releaseBlock(rec) {
-  const box = el("div", { class: "release" });
-  box.append(el("h4", {}, "Release of information"));
-  const list = page.releases.get(rec.id) || [];
-  const ul = el("ul", { class: "objects" });
-  for (const q of list) {
-    const li = el("li", {}, el("span", {}, `Patient's request of ${when(q.requested_at)}: ${REQUEST_TEXT[q.state] || q.state}` +
-      (q.links_issued ? `, ${q.links_issued} link(s) issued` : "")));
-    const data = { recording: rec.id, request: q.id };
-    if (q.state === "pending") {
-      li.append(el("button", { type: "button", textContent: "Approve", data: { ...data, action: "approve" } }),
-        el("button", { type: "button", class: "secondary danger-text", textContent: "Deny", data: { ...data, action: "deny" } }));
-    } else if (q.state === "approved") {
-      li.append(el("button", { type: "button", textContent: "Get link", data: { ...data, action: "link" } }));
-    }
-    ul.append(li);
-  }
-  if (list.length) box.append(ul);
+  const box = el("div", { class: "release", data: { releases: rec.id } });
+  const headingID = `release-heading-${rec.id}`;
+  box.append(el("h4", { id: headingID }, "Release of information"));
+  const ul = el("ul", { class: "objects releases", id: `releases-${rec.id}` });
+  ul.setAttribute("aria-labelledby", headingID);
+  box.append(ul);
   const noteID = `release-note-${rec.id}`;
   box.append(
     el("label", { htmlFor: noteID }, "How the patient asked (optional)"),
@@ -438,7 +436,63 @@ function releaseBlock(rec) {
     el("button", { type: "button", class: "secondary", textContent: "Record the patient's request",
       data: { action: "request", recording: rec.id } }),
   );
+  fillReleases(rec.id, ul);
   return box;
+}
+
+// loadReleases reads a recording's release requests from the server (all
+// of them, whoever recorded them) and shows them; a later call wins.
+async function loadReleases(recID) {
+  const seq = (page.releaseSeq.get(recID) || 0) + 1;
+  page.releaseSeq.set(recID, seq);
+  const r = await api("GET", `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests`);
+  if (page.releaseSeq.get(recID) !== seq) return;
+  if (r.status !== 200 || !r.data) page.releases.set(recID, { error: problemText(r, "The release requests could not be read.") });
+  else page.releases.set(recID, r.data.items || []);
+  const ul = $(`releases-${recID}`);
+  if (ul) fillReleases(recID, ul);
+}
+
+function fillReleases(recID, ul) {
+  const list = page.releases.get(recID);
+  if (list === undefined) {
+    ul.replaceChildren(el("li", { class: "note" }, "Reading the release requests…"));
+  } else if (list.error) {
+    ul.replaceChildren(el("li", { class: "error" }, list.error));
+  } else if (list.length === 0) {
+    ul.replaceChildren(el("li", { class: "note" }, "No requests for a copy."));
+  } else {
+    ul.replaceChildren(...list.map((q) => releaseItem(recID, q)));
+  }
+}
+
+function releaseItem(recID, q) {
+  const li = el("li", { class: "release-request", data: { request: q.id, state: q.state } });
+  const text = el("div", { class: "release-text" }, el("span", {}, `Patient's request of ${when(q.requested_at)}: `,
+    el("span", { class: `badge release-${q.state}` }, REQUEST_TEXT[q.state] || q.state)));
+  const facts = [`Recorded by staff ${shortID(q.recorded_by)}`];
+  if (q.decided_at) facts.push(`${REQUEST_TEXT[q.state] || q.state} by staff ${shortID(q.decided_by)} on ${when(q.decided_at)}`);
+  if (q.links_issued) facts.push(q.links_issued === 1 ? "1 link issued" : `${q.links_issued} links issued`);
+  text.append(el("span", { class: "note" }, facts.join(" · ")));
+  if (q.note) text.append(el("span", { class: "release-note" }, `Note: ${q.note}`));
+  li.append(text);
+  const data = { recording: recID, request: q.id };
+  const asked = when(q.requested_at);
+  if (q.state === "pending") {
+    li.append(el("button", { type: "button", textContent: "Approve", ariaLabel: `Approve the request of ${asked}`,
+      data: { ...data, action: "approve" } }),
+    el("button", { type: "button", class: "secondary danger-text", textContent: "Deny",
+      ariaLabel: `Deny the request of ${asked}`, data: { ...data, action: "deny" } }));
+  } else if (q.state === "approved") {
+    li.append(el("button", { type: "button", textContent: "Get link", ariaLabel: `Get link for the request of ${asked}`,
+      data: { ...data, action: "link" } }));
+  }
+  return li;
+}
+
+// shortID is the start of a staff id (not PHI), enough to tell people apart.
+function shortID(id) {
+  return id ? String(id).slice(0, 8) : "—";
 }
 
 async function recordingAction(e) {
@@ -505,25 +559,18 @@ async function mediaAllowed(url) {
     (src === "'self'" && u.origin === location.origin) || src.replace(/\/$/, "") === u.origin);
 }
 
-function upsertRelease(q) {
-  const list = page.releases.get(q.recording_id) || [];
-  const i = list.findIndex((x) => x.id === q.id);
-  if (i >= 0) list[i] = q;
-  else list.push(q);
-  page.releases.set(q.recording_id, list);
-  renderRecordings();
-}
-
 async function requestRelease(recID) {
   const body = { requester: "patient" };
-  const note = $(`release-note-${recID}`).value.trim();
+  const input = $(`release-note-${recID}`);
+  const note = input.value.trim();
   if (note) body.note = note;
   const r = await api("POST", `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests`, body);
   if (r.status !== 201 || !r.data) {
     announce(problemText(r, "The request could not be recorded."), true);
     return;
   }
-  upsertRelease(r.data);
+  input.value = "";
+  await Promise.all([loadReleases(recID), loadQueue()]);
   announce("The patient's request is recorded and waits for approval.");
 }
 
@@ -532,9 +579,12 @@ async function decide(recID, reqID, action) {
     `/api/v1/recordings/${encodeURIComponent(recID)}/release-requests/${encodeURIComponent(reqID)}/${action}`);
   if (r.status !== 200 || !r.data) {
     announce(problemText(r, "The request could not be decided."), true);
+    await loadReleases(recID); // someone else may have decided it
     return;
   }
-  upsertRelease(r.data);
+  await Promise.all([loadReleases(recID), loadQueue()]);
+  const next = document.querySelector(`#releases-${CSS.escape(recID)} li[data-request="${CSS.escape(reqID)}"] button`);
+  if (next) next.focus();
   announce(action === "approve" ? "Request approved. Get a link when the patient is ready." : "Request denied.");
 }
 
@@ -550,6 +600,57 @@ async function releaseLink(recID, reqID) {
   $("release-url").focus();
   $("release-url").select();
   announce(`Link issued; it expires at ${when(r.data.expires_at)}.`);
+}
+
+// ---- Release requests waiting for a decision ----
+
+async function refreshQueue() {
+  const err = await loadQueue();
+  if (err !== null) announce(err || queueSummary(), !!err);
+}
+
+function queueSummary() {
+  const n = $("queue-list").querySelectorAll("li[data-request]").length;
+  return n === 0 ? "No release requests wait for a decision." :
+    n === 1 ? "1 release request waits for a decision." : `${n} release requests wait for a decision.`;
+}
+
+// loadQueue reads the clinic's pending release requests; it returns an
+// error text, "", or null when a later load superseded it.
+async function loadQueue() {
+  const seq = page.queueSeq = (page.queueSeq || 0) + 1;
+  const q = new URLSearchParams({ state: "pending", clinic_id: page.clinic.id });
+  const r = await api("GET", "/api/v1/release-requests?" + q);
+  if (seq !== page.queueSeq) return null;
+  if (r.status !== 200 || !r.data) return problemText(r, "The release requests could not be read.");
+  const items = r.data.items || [];
+  $("queue-list").replaceChildren(...items.map(queueItem));
+  $("queue-list").hidden = items.length === 0;
+  $("queue-summary").textContent = queueSummary();
+  return "";
+}
+
+function queueItem(it) {
+  const q = it.request;
+  const li = el("li", { data: { request: q.id, visit: it.visit_id } });
+  const text = el("div", { class: "release-text" },
+    el("span", {}, `Patient's request of ${when(q.requested_at)}, visit `,
+      el("span", { class: "mono", title: it.visit_id }, it.visit_id.slice(0, 8))),
+    el("span", { class: "note" }, `Recorded by staff ${shortID(q.recorded_by)}`));
+  if (q.note) text.append(el("span", { class: "release-note" }, `Note: ${q.note}`));
+  li.append(text, el("button", { type: "button", class: "secondary", textContent: "Show the recording",
+    ariaLabel: `Show the recording of the request of ${when(q.requested_at)}`,
+    data: { action: "show-release", visit: it.visit_id } }));
+  return li;
+}
+
+async function queueAction(e) {
+  const b = e.target.closest("button[data-action='show-release']");
+  if (!b) return;
+  $("rec-visit").value = b.dataset.visit;
+  await findRecordings();
+  $("recordings-heading").tabIndex = -1;
+  $("recordings-heading").focus();
 }
 
 async function copyLink() {
