@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,13 +30,39 @@ func joinCluster(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log
 			return nil, err
 		}
 	}
+	proxyTLS, err := nodeTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
 	node, err := cluster.New(ctx, pool, cluster.Config{NodeID: c.NodeID, AdvertiseURL: adv,
-		Lease: c.Lease, DrainTimeout: c.DrainTimeout}, log)
+		Lease: c.Lease, DrainTimeout: c.DrainTimeout, ProxyTLS: proxyTLS}, log)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("cluster node registered", "node", node.ID(), "advertise_url", adv, "lease", c.Lease)
 	return node, nil
+}
+
+// nodeTLS is how this node checks the others when it passes a WebSocket
+// on over https: their certificate is for the public host (every node
+// serves the same one), from cluster.ca_file or the system roots.
+func nodeTLS(cfg config.Config) (*tls.Config, error) {
+	u, err := url.Parse(cfg.Server.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: server.public_url: %w", err)
+	}
+	t := &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	if f := cfg.Cluster.CAFile; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("cluster.ca_file: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, errors.New("cluster.ca_file: no PEM certificates in it")
+		}
+	}
+	return t, nil
 }
 
 // placeRooms makes sig's joins go through node's placement, and tells sig

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,10 @@ type Config struct {
 	AdvertiseURL string        // required: http(s)://host:port other nodes proxy /ws to
 	Lease        time.Duration // default 5s; 1s..60s; heartbeat every Lease/3
 	DrainTimeout time.Duration // default 10m; 0..24h (used by the caller; kept here)
+	// ProxyTLS is the client TLS configuration for proxying to nodes whose
+	// advertise_url is https (their certificate is usually for the public
+	// host, so set ServerName). Nil: Go's defaults.
+	ProxyTLS *tls.Config
 }
 
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ type Node struct {
 	cfg      Config
 	log      *slog.Logger
 	draining atomic.Bool
+	proxyTr  *http.Transport // to the other nodes
 
 	mu     sync.Mutex
 	held   map[uuid.UUID]struct{} // rooms placed here, as far as we know
@@ -40,7 +42,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.Logger) 
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &Node{pool: pool, cfg: cfg, log: log.With("node", cfg.NodeID), held: map[uuid.UUID]struct{}{}}
+	n := &Node{pool: pool, cfg: cfg, log: log.With("node", cfg.NodeID), held: map[uuid.UUID]struct{}{},
+		proxyTr: proxyTransport(cfg.ProxyTLS)}
 	if err := n.register(ctx); err != nil {
 		return nil, err
 	}

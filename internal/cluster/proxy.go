@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -87,8 +89,25 @@ func (n *Node) reverseProxy(node string, target *url.URL) *httputil.ReverseProxy
 			n.log.WarnContext(r.Context(), "cluster proxy: node unreachable", "target", node, "err", err)
 			plainError(w, "node unavailable", http.StatusServiceUnavailable)
 		},
-		ErrorLog: slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		ErrorLog:  slog.NewLogLogger(n.log.Handler(), slog.LevelWarn),
+		Transport: n.proxyTr,
 	}
+}
+
+// proxyTransport reaches the other nodes directly (never through an
+// environment proxy), with tlsCfg for https advertise URLs.
+func proxyTransport(tlsCfg *tls.Config) *http.Transport {
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 3 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 10 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	if tlsCfg != nil {
+		tr.TLSClientConfig = tlsCfg.Clone()
+	}
+	return tr
 }
 
 func plainError(w http.ResponseWriter, msg string, status int) {

@@ -1,11 +1,15 @@
 package cluster
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -19,8 +23,14 @@ var localHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 // saw and the hop header, then echoes one message.
 func remoteWS(t *testing.T) *httptest.Server {
 	t.Helper()
+	srv := httptest.NewServer(remoteWSHandler())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func remoteWSHandler() http.Handler {
 	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool { return r.Header.Get("Origin") == "https://clinic.test" }}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -35,9 +45,42 @@ func remoteWS(t *testing.T) *httptest.Server {
 			return
 		}
 		_ = conn.WriteMessage(typ, msg)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
+}
+
+// A node serving TLS with a certificate for the public host is reached
+// with ProxyTLS naming that host; without it the handshake fails (503).
+func TestProxyToTLSNode(t *testing.T) {
+	f := newFixture(t)
+	remote := httptest.NewTLSServer(remoteWSHandler()) // certificate for example.com
+	defer remote.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(remote.Certificate())
+	a, err := New(context.Background(), f.pool, Config{NodeID: "node-a", AdvertiseURL: "https://node-a.test:8443",
+		Lease: time.Second, ProxyTLS: &tls.Config{ServerName: "example.com", RootCAs: roots}}, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := f.nodeURL(t, "node-c", "https://node-c.test:8443") // Go's defaults: unknown CA
+	f.nodeURL(t, "node-b", remote.URL)
+	for _, tc := range []struct {
+		node *Node
+		ok   bool
+	}{{a, true}, {plain, false}} {
+		front := httptest.NewServer(tc.node.Proxy(localHandler))
+		conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(front.URL, "http")+"/ws?node=node-b",
+			http.Header{"Origin": {"https://clinic.test"}})
+		if tc.ok != (err == nil) {
+			t.Errorf("%s: dial err %v, want ok=%v", tc.node.ID(), err, tc.ok)
+		}
+		if conn != nil {
+			if _, hello, err := conn.ReadMessage(); err != nil || !strings.HasPrefix(string(hello), "remote /ws?node=node-b") {
+				t.Errorf("%s: remote said %q, %v", tc.node.ID(), hello, err)
+			}
+			conn.Close()
+		}
+		front.Close()
+	}
 }
 
 func TestProxyForwardsWebSocketToLiveNode(t *testing.T) {

@@ -24,6 +24,10 @@ type Cluster struct {
 	// DrainTimeout is how long a node asked to stop (SIGTERM) lets its
 	// running visits go on before it moves them; default 10m.
 	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// CAFile (PEM) verifies the other nodes' certificates when they serve
+	// TLS; default the system roots. Their certificates are checked for
+	// the host of server.public_url.
+	CAFile string `yaml:"ca_file"`
 }
 
 // WithDefaults fills Lease and DrainTimeout; NodeID and AdvertiseURL are
