@@ -1,11 +1,14 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 const chartDir = "helm/televisit"
@@ -70,6 +73,9 @@ func TestHelmTemplate(t *testing.T) {
 		},
 		"node port":                   {"media.mode=nodePort", "config.media.udp_port=31000", "config.media.public_ips={203.0.113.10}"},
 		"three nodes on host network": {"replicaCount=3", "image.tag=1.2.3"},
+		"three nodes, short drain and lease": {"replicaCount=3", "cluster.drainTimeout=2m", "cluster.lease=3s",
+			"networkPolicy.enabled=true", "networkPolicy.httpFrom[0].namespaceSelector.matchLabels.team=ingress",
+			"cluster.caFile=/etc/televisit/secrets/ca.pem"},
 		"recording to S3 with a spool claim": {
 			"config.recording.endpoint=s3.example.org", "config.recording.bucket=televisit-recordings",
 			"config.recording.access_key_file=/etc/televisit/secrets/s3_access_key",
@@ -103,6 +109,12 @@ func TestHelmTemplateRefuses(t *testing.T) {
 		"random media port":       {[]string{"config.media.udp_port=0"}, "udp_port must be 1-65535"},
 		"created secret, no data": {[]string{"secrets.create=true"}, "secrets.data.database_url is required"},
 		"other HTTP port":         {[]string{"config.server.addr=:9443"}, "port 8443"},
+		"drain in days":           {[]string{"cluster.drainTimeout=2d"}, "cluster.drainTimeout must be whole"},
+		"drain over a day":        {[]string{"cluster.drainTimeout=25h"}, "1s to 24h"},
+		"no drain":                {[]string{"cluster.drainTimeout=0"}, "1s to 24h"},
+		"bad lease":               {[]string{"cluster.lease=soon"}, "cluster.lease must be"},
+		"cluster in config":       {[]string{"config.cluster.lease=3s"}, "not config.cluster"},
+		"one spool, two pods":     {[]string{"replicaCount=2", "spool.existingClaim=spool"}, "spool belongs to one server"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -154,6 +166,65 @@ func checkRendered(t *testing.T, docs []map[string]any, sets []string) {
 	}
 	checkMediaService(t, byKind["Service"], byKind["Deployment"], sets)
 	checkChartConfig(t, byKind["ConfigMap"])
+	checkCluster(t, byKind["Deployment"][0], byKind["ConfigMap"][0], byKind["NetworkPolicy"], sets)
+}
+
+// checkCluster wants every pod to be a cluster node named after the pod and
+// reached on its pod address, the drain and lease in the configuration, a
+// grace period that covers the drain, and the pods allowed to reach each
+// other's HTTPS port through a restrictive network policy.
+func checkCluster(t *testing.T, dep, cm map[string]any, policies []map[string]any, sets []string) {
+	t.Helper()
+	drain, lease, ca := 600, "5s", ""
+	for _, s := range sets {
+		switch {
+		case strings.HasPrefix(s, "cluster.caFile="):
+			ca = strings.TrimPrefix(s, "cluster.caFile=")
+		case s == "cluster.drainTimeout=2m":
+			drain = 120
+		case strings.HasPrefix(s, "cluster.lease="):
+			lease = strings.TrimPrefix(s, "cluster.lease=")
+		}
+	}
+	spec := dig(dep, "spec", "template", "spec")
+	want := drain + 30 + 5 // + preStopSleepSeconds
+	if got := dig(spec, "terminationGracePeriodSeconds"); got != want {
+		t.Errorf("terminationGracePeriodSeconds %v, want %d (preStop 5 + drain %d + 30)", got, want, drain)
+	}
+	env := map[string]any{}
+	for _, e := range toSlice(dig(spec, "containers", 0, "env")) {
+		name, _ := dig(e, "name").(string)
+		if v := dig(e, "value"); v != nil {
+			env[name] = v
+		} else {
+			env[name] = dig(e, "valueFrom", "fieldRef", "fieldPath")
+		}
+	}
+	for name, v := range map[string]string{"POD_NAME": "metadata.name", "POD_IP": "status.podIP",
+		"TELEVISIT_CLUSTER_NODE_ID": "$(POD_NAME)", "TELEVISIT_CLUSTER_ADVERTISE_URL": "https://$(POD_IP):8443"} {
+		if env[name] != v {
+			t.Errorf("env %s = %v, want %s", name, env[name], v)
+		}
+	}
+	text, _ := dig(cm, "data", "televisit.yaml").(string)
+	var cfg struct {
+		Cluster map[string]string `yaml:"cluster"`
+	}
+	if err := yaml.Unmarshal([]byte(text), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cluster["drain_timeout"] != fmt.Sprintf("%ds", drain) || cfg.Cluster["lease"] != lease || cfg.Cluster["ca_file"] != ca {
+		t.Errorf("televisit.yaml cluster %v, want drain_timeout %ds, lease %s and ca_file %q", cfg.Cluster, drain, lease, ca)
+	}
+	for _, p := range policies {
+		from := toSlice(dig(p, "spec", "ingress", 0, "from"))
+		if len(from) == 0 {
+			continue // HTTPS from anywhere
+		}
+		if dig(from[len(from)-1], "podSelector", "matchLabels", "app.kubernetes.io/name") != "televisit" {
+			t.Errorf("network policy %v does not let the televisit pods reach each other's HTTPS port", from)
+		}
+	}
 }
 
 func checkPodSpec(t *testing.T, what string, spec any) {

@@ -15,9 +15,20 @@
 // the listeners added with on(type, fn): handle() passes them the room's
 // chat, participant_joined/left/muted, recording_state and joined messages.
 //
+// Several nodes (docs/signaling.md, "Several nodes: moved"): a server may
+// answer `moved` and close with 4302 when the visit's room lives on another
+// node. openSocket then reconnects at once to /ws?node=<node> (same origin,
+// same cookies; the node we reached proxies the socket), and falls back to
+// plain /ws with the usual backoff when that fails. The Call drops its dead
+// PeerConnection at once and, on the new node's `joined` (resumed: false),
+// builds a new one and publishes again as on a first join.
+//
 // Never log PHI: this module logs nothing but fixed texts and state names.
 
 const TERMINAL_CLOSE = new Set([4400, 4401, 4403, 4409]);
+const CLOSE_MOVED = 4302; // the room lives on another node: reconnect there at once
+const NODE_ID = /^[A-Za-z0-9._-]{1,100}$/; // a node id as the server sends it
+const MOVE_CALM_MS = 10000; // a socket open this long resets the count of moves in a row
 const OPEN_TIMEOUT_MS = 10000; // a socket not open by then is dropped and retried
 
 // ROOM_EVENTS are the server messages that Call.handle passes to the
@@ -32,14 +43,24 @@ let nextID = 0;
 // message to onMessage. When the socket drops it reconnects with backoff
 // (0.5 s doubling up to 10 s) and calls onOpen again after each hello; it
 // gives up on the close codes that say not to reconnect and calls
-// onClosed(code). onState gets "connecting", "open" or "reconnecting".
+// onClosed(code). After `moved` (close 4302) it reconnects at once to
+// /ws?node=<node> (see the top of this file). onState gets "connecting",
+// "open" or "reconnecting".
 export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState = () => {}, onClosed = () => {} }) {
   let ws = null;
   let attempt = 0;
   let stopped = false;
   let timer = null;
+  let opened = false; // a socket of ours has been open: later connects are reconnects
+  let node = ""; // the ?node= of the current socket ("" for plain /ws)
+  let nextNode = ""; // the ?node= of the next connect, tried once
+  let movedTo = null; // the node named by `moved` on the current socket ("": any)
+  let moves = 0; // moves in a row: a loop of moves backs off
+  let movesTotal = 0;
+  let openedAt = 0;
 
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  const base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  const urlFor = (n) => (n ? base + "?node=" + encodeURIComponent(n) : base);
 
   function send(msg) {
     if (!ws || ws.readyState !== WebSocket.OPEN) return false;
@@ -54,16 +75,32 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
     timer = setTimeout(connect, delay);
   }
 
+  // moved reconnects to the node that holds the room: at once, unless the
+  // moves come in a row (then with the usual backoff, still to that node).
+  function moved(to) {
+    if (Date.now() - openedAt > MOVE_CALM_MS) moves = 0;
+    moves++;
+    movesTotal++;
+    nextNode = to;
+    onState("reconnecting");
+    const delay = moves <= 2 ? 0 : Math.min(10000, 500 * 2 ** (moves - 3));
+    timer = setTimeout(connect, delay);
+  }
+
   function connect() {
-    onState(attempt === 0 ? "connecting" : "reconnecting");
+    onState(attempt === 0 && !opened ? "connecting" : "reconnecting");
+    const target = nextNode;
+    nextNode = ""; // a failed ?node= socket is retried at plain /ws
     let sock;
     try {
-      sock = new WebSocket(url);
+      sock = new WebSocket(urlFor(target));
     } catch {
       retry(); // refused at once (e.g. offline): try again later
       return;
     }
     ws = sock;
+    node = target;
+    movedTo = null;
     // A connection attempt that hangs (a dead network) is given up, and retried.
     const openTimer = setTimeout(() => {
       if (sock.readyState === WebSocket.CONNECTING) sock.close();
@@ -71,6 +108,8 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
     sock.onopen = () => {
       clearTimeout(openTimer);
       attempt = 0;
+      opened = true;
+      openedAt = Date.now();
       send({ type: "hello", ...hello });
       onState("open");
       onOpen();
@@ -82,6 +121,10 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
       } catch {
         return;
       }
+      if (!msg || typeof msg !== "object") return;
+      if (msg.type === "moved" && ws === sock) {
+        movedTo = typeof msg.node === "string" && NODE_ID.test(msg.node) ? msg.node : "";
+      }
       onMessage(msg);
     };
     sock.onclose = (ev) => {
@@ -89,6 +132,10 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
       if (ws !== sock) return;
       ws = null;
       if (stopped) return;
+      if (ev.code === CLOSE_MOVED || movedTo !== null) {
+        moved(movedTo || "");
+        return;
+      }
       if (TERMINAL_CLOSE.has(ev.code)) {
         stopped = true;
         onClosed(ev.code);
@@ -111,6 +158,14 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
       clearTimeout(timer);
       if (ws) ws.close(1000);
       ws = null;
+    },
+    // node is the ?node= the current socket was opened with ("" for plain
+    // /ws); moves counts the `moved` reconnects (both for tests).
+    get node() {
+      return node;
+    },
+    get moves() {
+      return movesTotal;
     },
   };
 }
@@ -149,6 +204,7 @@ export class Call {
     this.onState = onState;
     this.pc = null;
     this.wantJoined = false;
+    this.joined = false; // the current socket has had our joined: media messages may go
     this.makingOffer = false;
     this.offerAgain = false;
     this.restartPending = false;
@@ -210,12 +266,12 @@ export class Call {
   setMuted(kind, muted) {
     this.muted[kind] = muted;
     for (const t of this.stream.getTracks()) if (t.kind === kind) t.enabled = !muted;
-    if (this.pc) this.send({ type: "mute", kind, muted });
+    if (this.pc && this.joined) this.send({ type: "mute", kind, muted }); // else sent after the (re)join
   }
 
   // sendChat sends a chat message to the room; false when the socket is down.
   sendChat(text) {
-    return this.send({ type: "chat", text });
+    return this.joined && this.send({ type: "chat", text });
   }
 
   // replaceTrack sends track instead of our current one of its kind, with
@@ -250,8 +306,11 @@ export class Call {
     this.send(msg);
   }
 
-  // socketOpened rejoins after a reconnect.
+  // socketOpened rejoins after a reconnect. Until the new socket's joined,
+  // nothing about media is sent: the server (perhaps another node) would
+  // answer not_joined.
   socketOpened() {
+    this.joined = false;
     if (this.wantJoined) this.join();
   }
 
@@ -259,7 +318,7 @@ export class Call {
   leave() {
     this.wantJoined = false;
     this.send({ type: "leave" });
-    this.closePC();
+    this.dropPC();
   }
 
   closePC() {
@@ -267,6 +326,19 @@ export class Call {
     this.pc = null;
     this.pending = [];
     this.remotes.replaceChildren();
+  }
+
+  // dropPC closes the PeerConnection from outside the signaling queue and
+  // starts a new queue: a step still awaiting the closed connection (its
+  // promises never settle once it is closed) must not hold up the next
+  // join's steps.
+  dropPC() {
+    this.closePC();
+    this.joined = false;
+    this.makingOffer = false;
+    this.offerAgain = false;
+    this.restartPending = false;
+    this.queue = Promise.resolve();
   }
 
   // handle takes a server message; it returns false for messages that are
@@ -285,11 +357,16 @@ export class Call {
         return true;
       case "media_stopped":
         this.wantJoined = false;
-        this.closePC();
+        this.dropPC();
         this.emit(msg);
         this.onState("stopped", msg.reason);
         return true;
       case "media_state":
+        return true;
+      case "moved":
+        // The room is elsewhere (or going there): this PeerConnection is
+        // dead. The socket reconnects by itself; the rejoin builds a new one.
+        this.dropPC();
         return true;
       case "error":
         if (typeof msg.code === "string" && msg.code.startsWith("recording_")) {
@@ -335,6 +412,7 @@ export class Call {
   }
 
   onJoined(msg) {
+    this.joined = true;
     this.participantID = msg.participant_id;
     this.emit(msg);
     const config = { iceServers: msg.ice_servers || [] };
@@ -350,7 +428,7 @@ export class Call {
     const pc = new RTCPeerConnection(config);
     this.pc = pc;
     pc.onicecandidate = (ev) => {
-      if (ev.candidate && this.pc === pc) this.send({ type: "candidate", candidate: ev.candidate.toJSON() });
+      if (ev.candidate && this.pc === pc && this.joined) this.send({ type: "candidate", candidate: ev.candidate.toJSON() });
     };
     pc.onnegotiationneeded = () => {
       if (this.pc === pc) this.enqueue(() => this.offer());
@@ -391,8 +469,8 @@ export class Call {
   async offer(iceRestart = false) {
     const pc = this.pc;
     if (!pc) return;
-    if (this.makingOffer || pc.signalingState !== "stable") {
-      this.offerAgain = true; // once the current exchange is over
+    if (this.makingOffer || pc.signalingState !== "stable" || !this.joined) {
+      this.offerAgain = true; // once the current exchange is over, or after the rejoin
       return;
     }
     try {
@@ -407,7 +485,7 @@ export class Call {
     } catch (err) {
       console.warn("call: offer failed:", err && err.name);
     } finally {
-      this.makingOffer = false;
+      if (this.pc === pc) this.makingOffer = false; // (dropPC resets it for a new connection)
     }
   }
 
