@@ -51,22 +51,34 @@ func (p *Participant) answer(offer string) (reoffer bool, err error) {
 		return false, ErrGlare
 	}
 	p.peerSpoke = true
+	// An offer that restarts ICE restarts the agent, and starts gathering
+	// the new generation, inside SetRemoteDescription: hold from here.
+	p.holdCandidates()
+	ans, err := p.acceptOffer(offer)
+	if err != nil {
+		p.releaseCandidates()
+		return false, err
+	}
+	p.pushSDP(Signal{Kind: SignalAnswer, SDP: ans})
+	reoffer, p.negPending = p.negPending, false
+	return reoffer, nil
+}
+
+// acceptOffer applies the remote offer and sets the local answer.
+func (p *Participant) acceptOffer(offer string) (string, error) {
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}
 	if err := p.pc.SetRemoteDescription(desc); err != nil {
-		return false, fmt.Errorf("sfu: handle offer: %w: %w", ErrBadSDP, err)
+		return "", fmt.Errorf("sfu: handle offer: %w: %w", ErrBadSDP, err)
 	}
 	p.flushCandidatesLocked()
 	ans, err := p.pc.CreateAnswer(nil)
 	if err != nil {
-		return false, fmt.Errorf("sfu: handle offer: create answer: %w", err)
+		return "", fmt.Errorf("sfu: handle offer: create answer: %w", err)
 	}
-	p.holdCandidates()
 	if err := p.pc.SetLocalDescription(ans); err != nil {
-		return false, fmt.Errorf("sfu: handle offer: set answer: %w", err)
+		return "", fmt.Errorf("sfu: handle offer: set answer: %w", err)
 	}
-	p.pushSDP(Signal{Kind: SignalAnswer, SDP: ans.SDP})
-	reoffer, p.negPending = p.negPending, false
-	return reoffer, nil
+	return ans.SDP, nil
 }
 
 // HandleAnswer applies the remote peer's answer to the SFU's last offer.
@@ -134,12 +146,15 @@ func (p *Participant) negotiate() {
 		p.negPending = true
 		return
 	}
+	// CreateOffer with ICERestart restarts the agent and starts gathering
+	// the new generation at once: hold candidates before it, not after.
+	p.holdCandidates()
 	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: p.iceRestart})
 	if err == nil {
-		p.holdCandidates()
 		err = p.pc.SetLocalDescription(offer)
 	}
 	if err != nil {
+		p.releaseCandidates()
 		p.log.Warn("create offer", "err", err)
 		return
 	}
@@ -148,7 +163,10 @@ func (p *Participant) negotiate() {
 }
 
 // AddICECandidate adds a remote ICE candidate. Candidates that arrive
-// before the remote description are kept and applied after it.
+// before the remote description, or while an SFU offer awaits its answer,
+// are kept and applied after it: a peer answering an ICE restart may send
+// the candidates of its new generation before the answer that announces
+// their ufrag, and Pion drops them if they come first.
 func (p *Participant) AddICECandidate(c ICECandidate) error {
 	init := webrtc.ICECandidateInit{
 		Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex,
@@ -159,7 +177,7 @@ func (p *Participant) AddICECandidate(c ICECandidate) error {
 	if p.isClosed() {
 		return ErrClosed
 	}
-	if p.pc.RemoteDescription() == nil {
+	if p.pc.RemoteDescription() == nil || p.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 		if len(p.pendingCands) >= 64 {
 			return fmt.Errorf("sfu: add ICE candidate: too many before the remote description")
 		}

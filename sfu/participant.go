@@ -125,9 +125,11 @@ func (p *Participant) onICECandidate(c *webrtc.ICECandidate) {
 }
 
 // holdCandidates makes candidates gathered from now on wait for the next
-// pushSDP. Called before each SetLocalDescription: an ICE restart gathers
-// candidates of a new generation that the peer cannot use (and drops)
-// before it has the SDP that announces it.
+// pushSDP. Called before any SDP work that may restart ICE (CreateOffer
+// with ICERestart, SetRemoteDescription of a restarting offer, both of
+// which start gathering at once): an ICE restart gathers candidates of a
+// new generation that the peer cannot use (and drops) before it has the
+// SDP that announces it.
 func (p *Participant) holdCandidates() {
 	p.gateMu.Lock()
 	p.sdpSent = false
@@ -140,6 +142,18 @@ func (p *Participant) pushSDP(sig Signal) {
 	p.gateMu.Lock()
 	defer p.gateMu.Unlock()
 	p.signals.push(sig)
+	p.openGateLocked()
+}
+
+// releaseCandidates reopens the gate without an SDP, when the SDP work
+// that held candidates failed.
+func (p *Participant) releaseCandidates() {
+	p.gateMu.Lock()
+	defer p.gateMu.Unlock()
+	p.openGateLocked()
+}
+
+func (p *Participant) openGateLocked() {
 	p.sdpSent = true
 	for _, c := range p.heldCands {
 		p.signals.push(c)

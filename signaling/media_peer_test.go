@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
+	"github.com/pion/logging"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -38,6 +39,9 @@ type wsPeer struct {
 	received map[webrtc.RTPCodecType]int // packets from others, by kind
 	tracks   map[string]int              // packets from others, by stream/track id
 	events   []peerMsg                   // every non-SDP message, in order
+	trace    []string                    // negotiation timeline, shown when the test fails (media_trace_test.go)
+	born     time.Time
+	dropped  int // remote candidates Pion dropped: their ufrag matched no description
 }
 
 // peerMsg is a server message as the peer sees it.
@@ -66,11 +70,12 @@ type peerMsg struct {
 func newWSPeer(t *testing.T, name string) *wsPeer {
 	t.Helper()
 	p := &wsPeer{t: t, name: name, msgs: make(chan peerMsg, 1024),
-		done: make(chan struct{}), received: map[webrtc.RTPCodecType]int{}, tracks: map[string]int{}}
+		done: make(chan struct{}), received: map[webrtc.RTPCodecType]int{}, tracks: map[string]int{}, born: time.Now()}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.LoggerFactory = &logging.DefaultLoggerFactory{Writer: pionLog{p}, DefaultLogLevel: logging.LogLevelWarn}
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -81,9 +86,14 @@ func newWSPeer(t *testing.T, name string) *wsPeer {
 		t.Fatal(err)
 	}
 	p.pc.OnTrack(p.onTrack)
+	p.pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) { p.note("ice %s", s) })
+	// Trickled at once, like a Pion app would: answering an ICE restart,
+	// Pion gathers inside SetRemoteDescription, so these can go out before
+	// the answer; the server keeps them for it.
 	p.pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
 			j := c.ToJSON()
+			p.note("send candidate %s", j.Candidate)
 			p.write(map[string]any{"v": 1, "type": "candidate", "candidate": sfu.ICECandidate{
 				Candidate: j.Candidate, SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex}})
 		}
@@ -91,6 +101,7 @@ func newWSPeer(t *testing.T, name string) *wsPeer {
 	p.wg.Add(1)
 	go p.loop()
 	t.Cleanup(p.close)
+	t.Cleanup(p.dumpTrace)
 	return p
 }
 
@@ -104,12 +115,14 @@ func (p *wsPeer) connect(ts *httptest.Server, h http.Header) {
 	p.wmu.Lock()
 	p.conn = conn
 	p.wmu.Unlock()
+	p.note("socket connected")
 	go p.read(conn)
 	p.write(map[string]any{"v": 1, "type": "hello"})
 }
 
 // drop cuts the WebSocket without a close handshake (a train tunnel).
 func (p *wsPeer) drop() {
+	p.note("socket dropped")
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	_ = p.conn.UnderlyingConn().Close()
@@ -202,6 +215,7 @@ func (p *wsPeer) send(tr *webrtc.TrackLocalStaticRTP, vp8 bool, every time.Durat
 
 func (p *wsPeer) onTrack(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	key := track.StreamID() + "/" + track.ID()
+	p.note("track %s %s", track.Kind(), key)
 	for {
 		if _, _, err := track.ReadRTP(); err != nil {
 			return
@@ -240,6 +254,7 @@ func (p *wsPeer) shareScreen() {
 
 // restartICE asks the server for an ICE-restart offer.
 func (p *wsPeer) restartICE() {
+	p.note("send ice_restart")
 	p.write(map[string]any{"v": 1, "type": "ice_restart"})
 }
 
@@ -258,6 +273,7 @@ func (p *wsPeer) loop() {
 
 func (p *wsPeer) handle(m peerMsg) {
 	var err error
+	p.noteMessage(m)
 	switch m.Type {
 	case "candidate":
 		c := m.Candidate
@@ -292,6 +308,7 @@ func (p *wsPeer) answer(sdp string) error {
 		err = p.pc.SetLocalDescription(ans)
 	}
 	if err == nil {
+		p.noteSDP("send answer", ans.SDP)
 		p.write(map[string]any{"v": 1, "type": "answer", "sdp": ans.SDP})
 	}
 	return err

@@ -133,6 +133,15 @@ func TestVisitMediaThroughSignaling(t *testing.T) {
 	patient2.restartICE()
 	flowing(t, patient2, 20, 20*time.Second)
 	flowing(t, clin, 20, 20*time.Second)
+	// No candidate of the restarted generation was lost to a race with
+	// the SDP that announces it: both sides lost all of theirs once, and
+	// the media never came back.
+	if n := patient2.droppedCandidates(); n > 0 {
+		t.Errorf("the patient dropped %d of the server's candidates: they came before the offer", n)
+	}
+	if strings.Contains(w.logs.String(), "dropping candidate") {
+		t.Error("the SFU dropped candidates of the patient's: they came before the answer")
+	}
 	if clin.saw("participant_left") {
 		t.Fatal("a reconnect within the grace window showed the patient leaving")
 	}
