@@ -110,9 +110,17 @@ func startServer(t *testing.T, o serverOptions) *consoleServer {
 		}
 		args = []string{"--config", cfgFile}
 	}
-	ctx := context.Background()
 	logs := serveInProcess(t, base, env, args...)
+	srv := seedConsoleServer(t, base, dbURL, spec, idp)
+	srv.logs = logs
+	return srv
+}
 
+// seedConsoleServer opens the test's own service on serve's database and
+// seeds the demo clinic and staff; public is the pages' origin.
+func seedConsoleServer(t *testing.T, public, dbURL, spec string, idp *devoidctest.Server) *consoleServer {
+	t.Helper()
+	ctx := context.Background()
 	pool, err := openPool(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +130,7 @@ func startServer(t *testing.T, o serverOptions) *consoleServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := visits.NewService(visits.Config{PublicURL: base, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
+	svc, err := visits.NewService(visits.Config{PublicURL: public, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +142,7 @@ func startServer(t *testing.T, o serverOptions) *consoleServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &consoleServer{base: base, svc: svc, pool: pool, idp: idp, clinic: clinic.ID, staff: staff, logs: logs}
+	return &consoleServer{base: public, svc: svc, pool: pool, idp: idp, clinic: clinic.ID, staff: staff}
 }
 
 // serveEnv is the environment `televisit serve` runs with in the tests:

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,11 +14,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/televisit/televisit/internal/browsertest"
-	"github.com/televisit/televisit/internal/devoidc"
 	"github.com/televisit/televisit/internal/devoidc/devoidctest"
 	"github.com/televisit/televisit/internal/pgtest"
 	"github.com/televisit/televisit/internal/sealbox"
-	"github.com/televisit/televisit/visits"
 )
 
 // The cluster browser test runs two `televisit serve` nodes in-process on
@@ -76,29 +73,8 @@ func startClusterPair(t *testing.T) *clusterPair {
 	a := startClusterNode(t, "node-a", baseA, nodeEnv("node-a", portA))
 	b := startClusterNode(t, "node-b", baseB, nodeEnv("node-b", portB))
 
-	ctx := context.Background()
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: baseA, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &consoleServer{base: baseA, svc: svc, pool: pool, idp: idp, clinic: clinic.ID, staff: staff, logs: a.logs}
+	srv := seedConsoleServer(t, baseA, dbURL, spec, idp)
+	srv.logs = a.logs
 	return &clusterPair{a: a, b: b, srv: srv}
 }
 

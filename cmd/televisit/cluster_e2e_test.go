@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
-	"github.com/televisit/televisit/internal/devoidc"
 	"github.com/televisit/televisit/internal/devoidc/devoidctest"
 	"github.com/televisit/televisit/internal/mediaclient"
 	"github.com/televisit/televisit/internal/pgtest"
@@ -87,7 +85,7 @@ func startMediaCluster(t *testing.T) *mediaCluster {
 	for _, n := range mc.nodes[1:] {
 		n.proc.waitReady(t, n.base)
 	}
-	mc.srv = seedCluster(t, public, dbURL, spec, idp)
+	mc.srv = seedConsoleServer(t, public, dbURL, spec, idp)
 	return mc
 }
 
@@ -112,33 +110,6 @@ func startNodeProcess(t *testing.T, id, bin string, env []string) *serveProcess 
 		}
 	})
 	return p
-}
-
-func seedCluster(t *testing.T, public, dbURL, spec string, idp *devoidctest.Server) *consoleServer {
-	t.Helper()
-	ctx := context.Background()
-	pool, err := openPool(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	keys, err := sealbox.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := visits.NewService(visits.Config{PublicURL: public, LinkGrace: time.Hour}, pool, keys, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clinic, err := svc.EnsureClinic(ctx, devoidc.DemoClinic, "Demo Clinic", "America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
-	staff, err := seedStaff(ctx, svc, idp.Config, clinic.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &consoleServer{base: public, svc: svc, pool: pool, idp: idp, clinic: clinic.ID, staff: staff}
 }
 
 func (mc *mediaCluster) node(id string) *mediaNode {
