@@ -70,9 +70,10 @@ func (s *session) placeRoom(ctx context.Context, visit uuid.UUID) error {
 	return errMoved
 }
 
-// placeLocks serialises placement decisions per visit on this node, so a
-// room that empties (and is released) and a join that claims it again do
-// not interleave. Held across one database call; never with another lock.
+// placeLocks is a lock per visit, for decisions that must not interleave
+// on this node: a room that empties (and is released) and a join that
+// claims it again; two sessions stopping the same recording. Held across
+// a database call; never with another lock.
 type placeLocks struct {
 	mu    sync.Mutex
 	locks map[uuid.UUID]*placeLock

@@ -30,9 +30,10 @@ type Recorder interface {
 
 // recordingGlue ties consent decisions to the recorder and the room.
 type recordingGlue struct {
-	svc RecordingService
-	rec Recorder
-	log *slog.Logger
+	svc      RecordingService
+	rec      Recorder
+	log      *slog.Logger
+	stopping placeLocks // per visit: one session stops a recording at a time
 }
 
 // EnableRecording turns on the recording messages; without it
@@ -240,6 +241,11 @@ func (srv *Server) endRecording(ctx context.Context, visit uuid.UUID, reason str
 	if srv.rec == nil || (reason != visits.ReasonVisitWaiting && reason != visits.ReasonVisitEnded) {
 		return
 	}
+	// Every session of the room comes here on the same event; the others
+	// wait until the first has stopped the recording and told the room, so
+	// none of them leaves the room (and misses recording_state) before.
+	unlock := srv.rec.stopping.lock(visit)
+	defer unlock()
 	rec, err := srv.rec.svc.StopRecording(ctx, visits.SystemActor("signaling"), visit, visits.StopEnded)
 	if errors.Is(err, visits.ErrNotFound) {
 		return
