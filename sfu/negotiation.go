@@ -204,3 +204,17 @@ func (p *Participant) isClosed() bool {
 	defer p.mu.Unlock()
 	return p.closed
 }
+
+// ResendOffer sends the SFU's pending offer again, if one still awaits its
+// answer: a peer that reconnects (resumes its place) may never have had
+// it, and until it answers no other offer can be made.
+func (p *Participant) ResendOffer() {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.isClosed() || !p.awaitingAnswer || p.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
+		return
+	}
+	if ld := p.pc.LocalDescription(); ld != nil {
+		p.pushSDP(Signal{Kind: SignalOffer, SDP: ld.SDP})
+	}
+}

@@ -59,7 +59,7 @@ func handleJoin(ctx context.Context, s *session, m inbound) error {
 	if !g.Admitted {
 		return &clientError{code: codeNotAdmitted, message: "not admitted to the visit yet"}
 	}
-	sl, resumed, err := s.placeAndAttach(cctx, g)
+	sl, resumed, err := s.placeAndAttach(cctx, g, p.Resume == nil || *p.Resume)
 	if err != nil {
 		if errors.Is(err, sfu.ErrRoomFull) {
 			return &clientError{code: codeForbidden, message: "the visit is full"}
@@ -70,19 +70,25 @@ func handleJoin(ctx context.Context, s *session, m inbound) error {
 	if err := s.sendJoined(m.ID, g, resumed); err != nil {
 		return err
 	}
+	if resumed {
+		// An offer sent while the socket was down was lost with it.
+		if part, err := s.joined(); err == nil {
+			part.ResendOffer()
+		}
+	}
 	return s.askJoinerConsent(ctx)
 }
 
 // placeAndAttach finds the node holding the visit's room and, when it is
 // this one, attaches the session to its slot there. Per visit, the
 // placement decision and the attach are not interleaved with a release.
-func (s *session) placeAndAttach(ctx context.Context, g visits.Grant) (*mediaSlot, bool, error) {
+func (s *session) placeAndAttach(ctx context.Context, g visits.Grant, resume bool) (*mediaSlot, bool, error) {
 	unlock := s.srv.media.placing.lock(g.VisitID)
 	defer unlock()
 	if err := s.placeRoom(ctx, g.VisitID); err != nil {
 		return nil, false, err
 	}
-	return s.srv.media.attach(ctx, s, g)
+	return s.srv.media.attach(ctx, s, g, resume)
 }
 
 // joinVisit is the visit a join is for: staff name it, patients and

@@ -18,6 +18,10 @@ type ICEServer struct {
 type (
 	joinPayload struct {
 		VisitID string `json:"visit_id"` // staff: required; patients and guests: their own visit
+		// Resume false: the client has no PeerConnection for a place it may
+		// still hold here (it was moved, or its page reloaded), so any such
+		// place gets a new one. Absent: true.
+		Resume *bool `json:"resume"`
 	}
 	publishPayload struct {
 		Kinds []string `json:"kinds"` // audio, video

@@ -69,8 +69,10 @@ func newMediaHub(m *sfu.SFU, g MediaGranter, grace time.Duration, log *slog.Logg
 
 // attach gives s the participant's slot: the existing one when the person
 // is resuming (its former session, if still attached, is told it was
-// replaced), or a new PeerConnection in the visit's room.
-func (h *mediaHub) attach(ctx context.Context, s *session, g visits.Grant) (sl *mediaSlot, resumed bool, err error) {
+// replaced), or a new PeerConnection in the visit's room. With resume
+// false an existing slot's PeerConnection is replaced by a new one: the
+// client has none to resume it with.
+func (h *mediaHub) attach(ctx context.Context, s *session, g visits.Grant, resume bool) (sl *mediaSlot, resumed bool, err error) {
 	key := slotKey{visit: g.VisitID, participant: g.ParticipantID}
 	h.mu.Lock()
 	sl = h.slots[key]
@@ -88,12 +90,19 @@ func (h *mediaHub) attach(ctx context.Context, s *session, g visits.Grant) (sl *
 		sl.grace = nil
 	}
 	sl.sess, sl.grant = s, g
+	if part != nil && !resume {
+		sl.part = nil
+	}
 	sl.mu.Unlock()
 	if prev != nil && prev != s {
 		prev.post(replacedNotice{})
 	}
-	if part != nil {
+	if part != nil && resume {
 		return sl, true, nil
+	}
+	if part != nil { // replaced: the others see its tracks end and come again
+		part.Close()
+		h.sfu.Room(g.VisitID.String()).Remove(g.ParticipantID)
 	}
 	p, err := h.sfu.Room(g.VisitID.String()).Join(ctx, g.ParticipantID, sfu.JoinOptions{OnSignal: sl.deliver})
 	if err != nil {

@@ -106,6 +106,20 @@ func (c *Client) kinds() []string {
 }
 
 // peer is the current PeerConnection (nil before the first join).
+// dropPeer closes the current PeerConnection (its room is gone: the client
+// was moved), so the next join asks for a new place instead of resuming.
+func (c *Client) dropPeer() {
+	c.mu.Lock()
+	old := c.cur.pc
+	c.cur.pcGen++
+	c.cur.pc, c.cur.pcState = nil, webrtc.PeerConnectionStateClosed
+	c.connected.Store(false)
+	c.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
 func (c *Client) peer() *webrtc.PeerConnection {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -125,7 +125,9 @@ func readLoop(conn *websocket.Conn, in chan<- []byte, readErr chan<- error, stop
 
 func (s *session) join() {
 	s.joins++
-	m := map[string]any{"v": 1, "type": "join", "id": fmt.Sprintf("join-%d", s.joins)}
+	// Without a PeerConnection (a new client, or one that was moved) a
+	// place the server still holds cannot be resumed: ask for a new one.
+	m := map[string]any{"v": 1, "type": "join", "id": fmt.Sprintf("join-%d", s.joins), "resume": s.c.peer() != nil}
 	if s.c.cfg.VisitID != "" {
 		m["visit_id"] = s.c.cfg.VisitID
 	}
@@ -168,6 +170,7 @@ func (s *session) closed(err error) sessionEnd {
 	switch code {
 	case CloseMoved: // a close 4302 without its moved message: anywhere
 		s.c.record(Event{Kind: EventMoved, Base: s.base, Code: code})
+		s.c.dropPeer()
 		return sessionEnd{kind: endMoved, joined: s.joined}
 	case 4400, 4401, 4403, 4409:
 		s.c.record(Event{Kind: EventStopped, Base: s.base, Node: s.node, Code: code})
@@ -247,6 +250,7 @@ func (s *session) onCandidate(m serverMsg) {
 
 func (s *session) onMoved(m serverMsg) {
 	s.c.record(Event{Kind: EventMoved, Base: s.base, Node: m.Node, Reason: m.Reason})
+	s.c.dropPeer() // the room it belonged to is gone from this node
 	s.end = &sessionEnd{kind: endMoved, node: m.Node, joined: s.joined}
 }
 

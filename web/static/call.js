@@ -301,7 +301,9 @@ export class Call {
   join() {
     this.wantJoined = true;
     this.onState("joining");
-    const msg = { type: "join" };
+    // Without a PeerConnection (dropped on moved) a place the server still
+    // holds cannot be resumed: ask for a new one.
+    const msg = { type: "join", resume: !!this.pc };
     if (this.visitID) msg.visit_id = this.visitID;
     this.send(msg);
   }
