@@ -186,6 +186,17 @@ func (h *mediaHub) visits() []uuid.UUID {
 	return out
 }
 
+// allSlots lists every slot on this node.
+func (h *mediaHub) allSlots() []*mediaSlot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*mediaSlot, 0, len(h.slots))
+	for _, sl := range h.slots {
+		out = append(out, sl)
+	}
+	return out
+}
+
 // roster lists the slots of a visit.
 func (h *mediaHub) roster(visit uuid.UUID) []*mediaSlot {
 	h.mu.Lock()
@@ -232,13 +243,7 @@ func (h *mediaHub) slot(visit uuid.UUID, participant string) *mediaSlot {
 
 // close drops every slot (server shutdown).
 func (h *mediaHub) close() {
-	h.mu.Lock()
-	all := make([]*mediaSlot, 0, len(h.slots))
-	for _, sl := range h.slots {
-		all = append(all, sl)
-	}
-	h.mu.Unlock()
-	for _, sl := range all {
+	for _, sl := range h.allSlots() {
 		h.drop(sl)
 	}
 }

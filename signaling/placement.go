@@ -133,6 +133,25 @@ func (s *Server) LocalRooms() int {
 	return len(s.media.visits())
 }
 
+// ConnectedRooms is the number of rooms on this node with someone
+// connected: the visits a drain waits for. A room whose participants have
+// all dropped (their places wait out the resume grace) is not one.
+func (s *Server) ConnectedRooms() int {
+	if s.media == nil {
+		return 0
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, sl := range s.media.allSlots() {
+		sl.mu.Lock()
+		attached := sl.sess != nil
+		sl.mu.Unlock()
+		if attached {
+			seen[sl.key.visit] = true
+		}
+	}
+	return len(seen)
+}
+
 // MoveRooms moves every room on this node (a drain): move names the new
 // owner of each (or "" for none), then everyone in the room is told to
 // reconnect there and the room's PeerConnections close here. It returns

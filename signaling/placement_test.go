@@ -178,3 +178,32 @@ func TestLostRoomMovesEveryone(t *testing.T) {
 		t.Fatalf("placement %q after the loss, want node-z untouched", got)
 	}
 }
+
+// A room whose participants all dropped (their places wait out the resume
+// grace) still holds its place here but is not a connected room: a drain
+// does not wait for it.
+func TestConnectedRoomsLeaveOutDroppedPlaces(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	a := w.start(testConfig(), nil)
+	startMedia(t, w, a)
+	clusterNode(t, a, "node-a")
+	cs := a.newClinic(t, "north")
+	p := w.newPatient(t, a, cs, "Mary Jackson")
+	checkIn(t, a, p)
+	if _, err := a.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
+		t.Fatal(err)
+	}
+	pat := connect(t, a.ts, patientHeaders(p.token))
+	pat.hello(nil)
+	pat.send(map[string]any{"v": 1, "type": "join", "id": "j1"})
+	pat.expect(5*time.Second, "joined", func(m msg) bool { return m.Type == "joined" })
+	if got := a.srv.ConnectedRooms(); got != 1 {
+		t.Fatalf("connected rooms %d, want 1", got)
+	}
+	pat.conn.Close()
+	eventually(t, 5*time.Second, "the dropped place to stop counting", func() bool { return a.srv.ConnectedRooms() == 0 })
+	if got := a.srv.LocalRooms(); got != 1 {
+		t.Fatalf("local rooms %d during the resume grace, want 1", got)
+	}
+}

@@ -123,9 +123,9 @@ func (a *app) drain(ctx context.Context, timeout time.Duration) {
 	if err := a.node.Drain(ctx); err != nil {
 		log.Error("drain: mark this node draining", "err", err)
 	}
-	log.Info("draining", "rooms", a.sig.LocalRooms(), "timeout", timeout)
+	log.Info("draining", "rooms", a.sig.ConnectedRooms(), "timeout", timeout)
 	deadline := time.Now().Add(timeout)
-	for a.sig.LocalRooms() > 0 && time.Now().Before(deadline) {
+	for a.sig.ConnectedRooms() > 0 && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return
