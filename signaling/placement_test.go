@@ -31,7 +31,9 @@ func (p testPlacer) Place(ctx context.Context, visit uuid.UUID) (string, bool, e
 	return pl.Node, pl.Local, err
 }
 
-func (p testPlacer) Release(ctx context.Context, visit uuid.UUID) error { return p.n.Release(ctx, visit) }
+func (p testPlacer) Release(ctx context.Context, visit uuid.UUID) error {
+	return p.n.Release(ctx, visit)
+}
 
 // owner is the node room_placements names for visit, or "".
 func owner(t *testing.T, st *stack, visit uuid.UUID) string {
