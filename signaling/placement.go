@@ -67,6 +67,7 @@ func (s *session) placeRoom(ctx context.Context, visit uuid.UUID) error {
 	if err := s.send(movedMsg{header: hdr("moved", ""), Node: node, Reason: MovedRoomElsewhere}); err != nil {
 		return err
 	}
+	s.srv.moved.count(MovedRoomElsewhere)
 	return errMoved
 }
 
@@ -221,6 +222,7 @@ func (s *Server) roomLost(visit uuid.UUID, node, reason string) []*session {
 		sl.mu.Unlock()
 		if sess != nil {
 			sess.post(movedNotice{msg: msg})
+			s.moved.count(reason)
 			told = append(told, sess)
 		}
 		s.media.dropQuiet(sl)

@@ -89,6 +89,9 @@ func TestJoinFollowsRoomPlacement(t *testing.T) {
 	if n := b.srv.LocalRooms(); n != 0 {
 		t.Fatalf("node B holds %d rooms after sending the joiner away", n)
 	}
+	if n := b.srv.Stats().Moved[MovedRoomElsewhere]; n != 1 {
+		t.Fatalf("node B counted %d room_elsewhere moves, want 1", n)
+	}
 
 	// Drain node A: the room goes to B and the patient is told to follow.
 	if err := nodeA.Drain(ctx); err != nil {
@@ -111,6 +114,9 @@ func TestJoinFollowsRoomPlacement(t *testing.T) {
 	}
 	if n := a.srv.LocalRooms(); n != 0 {
 		t.Fatalf("node A holds %d rooms after moving them", n)
+	}
+	if n := a.srv.Stats().Moved[MovedDraining]; n != 1 {
+		t.Fatalf("node A counted %d draining moves, want 1", n)
 	}
 
 	// The patient rejoins on B, which holds the room now; when the last

@@ -27,6 +27,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	handlers map[string]handler
 	msgs     msgCounters    // received messages by type (see stats.go)
+	moved    movedCounters  // moved messages sent, by reason
 	media    *mediaHub      // nil until EnableMedia
 	rec      *recordingGlue // nil until EnableRecording
 	placer   Placer         // nil: every room is local (see EnablePlacement)
@@ -51,6 +52,7 @@ func NewServer(cfg Config, auth Authenticator, v Visits, ev Events, log *slog.Lo
 	s := &Server{cfg: cfg, origins: origins, auth: auth, visits: v, events: ev, log: log,
 		handlers: newHandlers(), sessions: map[*session]context.CancelCauseFunc{}, left: make(chan struct{}, 1)}
 	s.msgs = newMsgCounters(s.handlers)
+	s.moved = newMovedCounters()
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.WriteTimeout,
 		CheckOrigin:      s.originAllowed,

@@ -18,6 +18,23 @@ type Stats struct {
 	// the server does not know (and undecodable messages) count as
 	// "unknown".
 	Messages map[string]uint64
+	// Moved counts participants told to reconnect to another node since
+	// start, by reason (room_elsewhere, draining, lease_lost).
+	Moved map[string]uint64
+}
+
+// movedCounters counts moved messages by reason; built once, read only.
+type movedCounters map[string]*atomic.Uint64
+
+func newMovedCounters() movedCounters {
+	return movedCounters{MovedRoomElsewhere: new(atomic.Uint64), MovedDraining: new(atomic.Uint64),
+		MovedLeaseLost: new(atomic.Uint64)}
+}
+
+func (c movedCounters) count(reason string) {
+	if n, ok := c[reason]; ok {
+		n.Add(1)
+	}
 }
 
 // unknownType labels messages of no known type.
@@ -56,9 +73,13 @@ func (s *Server) MessageTypes() []string {
 
 // Stats returns the server's current counts.
 func (s *Server) Stats() Stats {
-	st := Stats{Sessions: map[string]int{}, MediaParticipants: map[string]int{}, Messages: map[string]uint64{}}
+	st := Stats{Sessions: map[string]int{}, MediaParticipants: map[string]int{}, Messages: map[string]uint64{},
+		Moved: map[string]uint64{}}
 	for t, n := range s.msgs {
 		st.Messages[t] = n.Load()
+	}
+	for r, n := range s.moved {
+		st.Moved[r] = n.Load()
 	}
 	s.mu.Lock()
 	for sess := range s.sessions {

@@ -17,6 +17,7 @@ func buildMetrics(a *app, log *slog.Logger) (*metrics.Metrics, error) {
 	errs := []error{
 		m.WatchSFU(a.media),
 		m.WatchSignaling(a.sig),
+		m.WatchCluster(a.node),
 		m.WatchDatabase(a.svc, metrics.OpsConfig{}),
 	}
 	if a.rec != nil {

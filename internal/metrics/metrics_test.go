@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/televisit/televisit/recording"
 	"github.com/televisit/televisit/sfu"
 	"github.com/televisit/televisit/signaling"
@@ -25,6 +27,14 @@ func (s *sfuStats) Stats() sfu.Stats { return sfu.Stats(*s) }
 type sigStats signaling.Stats
 
 func (s *sigStats) Stats() signaling.Stats { return signaling.Stats(*s) }
+
+type clusterStats struct {
+	draining bool
+	held     []uuid.UUID
+}
+
+func (c *clusterStats) Draining() bool    { return c.draining }
+func (c *clusterStats) Held() []uuid.UUID { return c.held }
 
 type recStats recording.Stats
 
@@ -70,9 +80,10 @@ func TestMetricsCollectComponents(t *testing.T) {
 	m := newTest(t)
 	s := &sfuStats{Rooms: 2, Participants: 5, PacketsForwarded: 1000, PacketsLost: 7, PacketsNacked: 3}
 	g := &sigStats{Sessions: map[string]int{"staff": 2}, MediaParticipants: map[string]int{"patient": 1},
-		Messages: map[string]uint64{"join": 4, "unknown": 1}}
+		Messages: map[string]uint64{"join": 4, "unknown": 1}, Moved: map[string]uint64{"draining": 2}}
 	r := &recStats{Active: 1, UploadsOK: 3, UploadsFailed: 1, BytesUploaded: 4096}
-	for _, err := range []error{m.WatchSFU(s), m.WatchSignaling(g), m.WatchRecording(r)} {
+	c := &clusterStats{draining: true, held: []uuid.UUID{uuid.New(), uuid.New(), uuid.New()}}
+	for _, err := range []error{m.WatchSFU(s), m.WatchSignaling(g), m.WatchRecording(r), m.WatchCluster(c)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,6 +97,7 @@ func TestMetricsCollectComponents(t *testing.T) {
 		`televisit_signaling_sessions{kind="staff"} 2`, `televisit_signaling_sessions{kind="patient"} 0`,
 		`televisit_signaling_media_participants{role="patient"} 1`, `televisit_signaling_media_participants{role="clinician"} 0`,
 		`televisit_signaling_messages_total{type="join"} 4`, `televisit_signaling_messages_total{type="unknown"} 1`,
+		`televisit_signaling_moved_total{reason="draining"} 2`, "televisit_cluster_draining 1", "televisit_cluster_rooms_placed 3",
 		"televisit_recording_active 1", `televisit_recording_uploads_total{result="ok"} 3`,
 		`televisit_recording_uploads_total{result="error"} 1`, "televisit_recording_uploaded_bytes_total 4096",
 		"televisit_sfu_join_seconds_count 1", `televisit_sfu_join_seconds_bucket{le="2"} 1`,
@@ -134,8 +146,8 @@ func TestMetricsRegisterTwiceFails(t *testing.T) {
 // TestMetricsDocumented: docs/operations.md names every televisit metric.
 func TestMetricsDocumented(t *testing.T) {
 	m := newTest(t)
-	for _, err := range []error{m.WatchSFU(&sfuStats{}), m.WatchSignaling(&sigStats{}), m.WatchRecording(&recStats{}),
-		m.WatchDatabase(&opsStats{}, OpsConfig{})} {
+	for _, err := range []error{m.WatchSFU(&sfuStats{}), m.WatchSignaling(&sigStats{Moved: map[string]uint64{"draining": 0}}),
+		m.WatchRecording(&recStats{}), m.WatchDatabase(&opsStats{}, OpsConfig{}), m.WatchCluster(&clusterStats{})} {
 		if err != nil {
 			t.Fatal(err)
 		}

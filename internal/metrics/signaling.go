@@ -13,6 +13,7 @@ var (
 	sigSessions = desc("signaling", "sessions", "Open WebSocket sessions by actor kind.", "kind")
 	sigParts    = desc("signaling", "media_participants", "Participants holding a place in a room on this node, by role.", "role")
 	sigMessages = desc("signaling", "messages_total", "Client messages received, by type (unknown types: \"unknown\").", "type")
+	sigMoved    = desc("signaling", "moved_total", "Participants told to reconnect to another node, by reason.", "reason")
 )
 
 // sessionKinds and roles always have a series, zero until used.
@@ -27,6 +28,7 @@ func (c signalingCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- sigSessions
 	ch <- sigParts
 	ch <- sigMessages
+	ch <- sigMoved
 }
 
 func (c signalingCollector) Collect(ch chan<- prometheus.Metric) {
@@ -39,6 +41,9 @@ func (c signalingCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for t, n := range st.Messages {
 		ch <- counter(sigMessages, float64(n), t)
+	}
+	for r, n := range st.Moved {
+		ch <- counter(sigMoved, float64(n), r)
 	}
 }
 
