@@ -18,10 +18,11 @@ const expireTimeout = 5 * time.Second
 
 // Run renews the lease every Lease/3 and listens on Channel until ctx ends,
 // calling OnLost for rooms placed here that now name another node (or no
-// longer exist). When renewals fail for longer than Lease, every room held
-// is reported lost (split-brain guard). When ctx ends, Run sets its
-// lease_until to now(), so other nodes take its rooms over at once, and
-// returns nil.
+// longer exist). Renewals that fail keep the rooms (a database outage must
+// not end running visits); after the next renewal that succeeds, rooms
+// another node took over meanwhile are reported lost. When ctx ends, Run
+// sets its lease_until to now(), so other nodes take its rooms over at
+// once, and returns nil.
 func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -49,10 +50,11 @@ func (n *Node) heartbeatLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			// The rooms stay: media does not need the database, and a
+			// database outage must not end every visit. If another node
+			// took a room over meanwhile (this node alone was cut off),
+			// the reconcile after the next renewal reports it lost.
 			n.log.Warn("cluster lease renewal failed", "err", err, "since_ok", time.Since(lastOK).Round(time.Millisecond))
-			if time.Since(lastOK) > n.cfg.Lease {
-				n.loseAll()
-			}
 			continue
 		}
 		lastOK = time.Now()
