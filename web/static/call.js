@@ -76,14 +76,16 @@ export function openSocket({ hello = {}, onOpen = () => {}, onMessage, onState =
   }
 
   // moved reconnects to the node that holds the room: at once, unless the
-  // moves come in a row (then with the usual backoff, still to that node).
+  // moves come in a row (then backing off, still to that node, but by 2 s
+  // at most: after a node dies its room is moved as soon as its lease runs
+  // out, and the patient should be back in the visit within seconds).
   function moved(to) {
     if (Date.now() - openedAt > MOVE_CALM_MS) moves = 0;
     moves++;
     movesTotal++;
     nextNode = to;
     onState("reconnecting");
-    const delay = moves <= 2 ? 0 : Math.min(10000, 500 * 2 ** (moves - 3));
+    const delay = moves <= 2 ? 0 : Math.min(2000, 500 * 2 ** (moves - 3));
     timer = setTimeout(connect, delay);
   }
 
