@@ -228,6 +228,22 @@ func (w *world) newPatient(t *testing.T, st *stack, cs clinicSetup, name string)
 	return patient{visitID: id, link: link, token: ps.Token, actor: a, clinicID: cs.clinic.ID}
 }
 
+// admittedPatient sets up a clinic whose clinician signs in as "clin" on
+// every stack given, and a patient of it who checked in and was admitted.
+func (w *world) admittedPatient(t *testing.T, st *stack, name string, also ...*stack) (clinicSetup, patient) {
+	t.Helper()
+	cs := st.newClinic(t, "north")
+	for _, s := range append([]*stack{st}, also...) {
+		s.auth.addStaff("clin", cs.clinician)
+	}
+	p := w.newPatient(t, st, cs, name)
+	checkIn(t, st, p)
+	if _, err := st.svc.Admit(context.Background(), cs.clinician, p.visitID); err != nil {
+		t.Fatal(err)
+	}
+	return cs, p
+}
+
 func checkIn(t *testing.T, st *stack, p patient) {
 	t.Helper()
 	_, err := st.svc.CheckIn(context.Background(), p.actor, visits.CheckIn{LocationState: "NY",

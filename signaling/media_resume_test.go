@@ -1,7 +1,6 @@
 package signaling
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -11,19 +10,12 @@ import (
 // the place gets a new PeerConnection, media flows again both ways and the
 // room still has two participants.
 func TestJoinWithoutResumeReplacesPeerConnection(t *testing.T) {
-	ctx := context.Background()
 	w := newWorld(t)
 	cfg := testConfig()
 	cfg.ResumeGrace = 10 * time.Second
 	st := w.start(cfg, nil)
 	startMedia(t, w, st)
-	cs := st.newClinic(t, "north")
-	st.auth.addStaff("clin", cs.clinician)
-	p := w.newPatient(t, st, cs, "Katherine Johnson")
-	checkIn(t, st, p)
-	if _, err := st.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
-		t.Fatal(err)
-	}
+	_, p := w.admittedPatient(t, st, "Katherine Johnson")
 	clin := newWSPeer(t, "clinician")
 	clin.connect(st.ts, staffHeaders("clin"))
 	clin.write(map[string]any{"v": 1, "type": "join", "visit_id": p.visitID})

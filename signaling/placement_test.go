@@ -59,14 +59,7 @@ func TestJoinFollowsRoomPlacement(t *testing.T) {
 	startMedia(t, w, b)
 	nodeA := clusterNode(t, a, "node-a")
 	clusterNode(t, b, "node-b")
-	cs := a.newClinic(t, "north")
-	a.auth.addStaff("clin", cs.clinician)
-	b.auth.addStaff("clin", cs.clinician)
-	p := w.newPatient(t, a, cs, "Grace Hopper")
-	checkIn(t, a, p)
-	if _, err := a.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
-		t.Fatal(err)
-	}
+	_, p := w.admittedPatient(t, a, "Grace Hopper", b)
 
 	pat := connect(t, a.ts, patientHeaders(p.token))
 	pat.hello(nil)
@@ -144,13 +137,7 @@ func TestLostRoomMovesEveryone(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- nodeA.Run(rctx) }()
 	t.Cleanup(func() { stop(); <-done })
-	cs := a.newClinic(t, "north")
-	a.auth.addStaff("clin", cs.clinician)
-	p := w.newPatient(t, a, cs, "Alan Turing")
-	checkIn(t, a, p)
-	if _, err := a.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
-		t.Fatal(err)
-	}
+	_, p := w.admittedPatient(t, a, "Alan Turing")
 	pat := connect(t, a.ts, patientHeaders(p.token))
 	pat.hello(nil)
 	pat.send(map[string]any{"v": 1, "type": "join", "id": "j1"})
@@ -191,17 +178,11 @@ func TestLostRoomMovesEveryone(t *testing.T) {
 // grace) still holds its place here but is not a connected room: a drain
 // does not wait for it.
 func TestConnectedRoomsLeaveOutDroppedPlaces(t *testing.T) {
-	ctx := context.Background()
 	w := newWorld(t)
 	a := w.start(testConfig(), nil)
 	startMedia(t, w, a)
 	clusterNode(t, a, "node-a")
-	cs := a.newClinic(t, "north")
-	p := w.newPatient(t, a, cs, "Mary Jackson")
-	checkIn(t, a, p)
-	if _, err := a.svc.Admit(ctx, cs.clinician, p.visitID); err != nil {
-		t.Fatal(err)
-	}
+	_, p := w.admittedPatient(t, a, "Mary Jackson")
 	pat := connect(t, a.ts, patientHeaders(p.token))
 	pat.hello(nil)
 	pat.send(map[string]any{"v": 1, "type": "join", "id": "j1"})
