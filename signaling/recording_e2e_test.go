@@ -392,3 +392,30 @@ func TestRecordingStopsWhenVisitEnds(t *testing.T) {
 		t.Fatalf("objects after the visit ended: %v", objs)
 	}
 }
+
+// TestRecordingStopsWhenRoomMoves: the room leaves this node (a drain, a
+// room lost to another node); the recorder runs beside the room, so the
+// recording stops (reason ended) for everyone before they are moved, and
+// its objects end there, playable.
+func TestRecordingStopsWhenRoomMoves(t *testing.T) {
+	c := newRecCall(t)
+	c.joinPatient()
+	rec, started := c.startRecording()
+	time.Sleep(2 * time.Second)
+	c.st.srv.RoomLost(c.p.visitID, "node-z", MovedLeaseLost)
+	recorded := time.Since(started)
+	for _, p := range []*wsPeer{c.clin, c.patient} {
+		if m := awaitState(t, p, false, 5*time.Second); m.Reason != visits.StopEnded {
+			t.Fatalf("%s: %+v", p.name, m)
+		}
+		p.await("moved", 5*time.Second)
+	}
+	objs := c.objects(rec)
+	if len(objs) != 2 {
+		t.Fatalf("objects after the move: %v", objs)
+	}
+	for who, o := range objs {
+		_, d := c.probe(o)
+		within10(t, who, d, recorded)
+	}
+}
