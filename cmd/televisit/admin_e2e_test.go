@@ -142,7 +142,9 @@ func TestBrowserAdmin(t *testing.T) {
 		if err := browsertest.Navigate(ctx, srv.base+"/admin"); err != nil {
 			return err
 		}
-		return browsertest.WaitFor(ctx, `location.pathname !== "/admin" || document.body.dataset.state === "signing_in"`, browserStepTimeout)
+		// Wait for the page's own redirect to land on the provider's form:
+		// navigating again while it is under way aborts one of the two.
+		return browsertest.WaitFor(ctx, `location.pathname !== "/admin" && !!document.getElementById("username")`, browserStepTimeout)
 	})
 	pagesSignIn(t, tab, srv.base, "/admin", "admin")
 	step(t, tab, "the failed write shows with the EHR's reason", func(ctx context.Context) error {
