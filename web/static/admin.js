@@ -7,6 +7,7 @@
 // only, never in the title, the URL or a log.
 
 import { api as request, problemText as apiProblemText } from "/static/api.js";
+import { loadClinics } from "/static/clinics.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -95,26 +96,9 @@ async function start() {
     setState("forbidden", "This page is for administrators. Your account is not an administrator.", true);
     return;
   }
-  const cl = await api("GET", "/api/v1/clinics");
-  if (cl.status !== 200 || !cl.data) {
-    setState("error", problemText(cl, "Your clinics could not be read."), true);
-    return;
-  }
-  page.clinics = cl.data.items || [];
-  if (page.clinics.length === 0) {
-    setState("no_clinic", "Your account belongs to no clinic.", true);
-    return;
-  }
+  page.clinics = await loadClinics(api, "televisit.admin.clinic", (state, text) => setState(state, text, true));
+  if (!page.clinics) return;
   const select = $("clinic");
-  for (const c of page.clinics) select.append(new Option(c.name, c.id));
-  if (page.clinics.length > 1) {
-    $("clinic-field").hidden = false;
-    const saved = sessionStorage.getItem("televisit.admin.clinic"); // a clinic id: not PHI
-    if (saved && page.clinics.some((c) => c.id === saved)) select.value = saved;
-  } else {
-    $("clinic-label").textContent = page.clinics[0].name;
-    $("clinic-label").hidden = false;
-  }
   $("clinic-form").hidden = false;
   for (const id of ["jobs-section", "ehr-section", "retention-section", "queue-section", "recordings-section"]) {
     $(id).hidden = false;

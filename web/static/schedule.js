@@ -5,6 +5,7 @@
 // console. An issued link is shown once and never stored.
 
 import { api as request, problemText } from "/static/api.js";
+import { loadClinics } from "/static/clinics.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -165,26 +166,9 @@ async function start() {
     setState("forbidden", "This page is for schedulers. Your account cannot schedule visits.", true);
     return;
   }
-  const cl = await api("GET", "/api/v1/clinics");
-  if (cl.status !== 200 || !cl.data) {
-    setState("error", problemText(cl, "Your clinics could not be read."), true);
-    return;
-  }
-  page.clinics = cl.data.items || [];
-  if (page.clinics.length === 0) {
-    setState("no_clinic", "Your account belongs to no clinic.", true);
-    return;
-  }
+  page.clinics = await loadClinics(api, "televisit.schedule.clinic", (state, text) => setState(state, text, true));
+  if (!page.clinics) return;
   const select = $("clinic");
-  for (const c of page.clinics) select.append(new Option(c.name, c.id));
-  if (page.clinics.length > 1) {
-    $("clinic-field").hidden = false;
-    const saved = sessionStorage.getItem("televisit.schedule.clinic"); // a clinic id: not PHI
-    if (saved && page.clinics.some((c) => c.id === saved)) select.value = saved;
-  } else {
-    $("clinic-label").textContent = page.clinics[0].name;
-    $("clinic-label").hidden = false;
-  }
   $("day-form").hidden = false;
   await chooseClinic(select.value, true);
 }
