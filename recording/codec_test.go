@@ -89,16 +89,7 @@ func TestRecorderRecordsVP9(t *testing.T) {
 		}
 		found = true
 		_, path := f.object(t, o.Key)
-		p := mediatest.FFProbe(t, path)
-		if !slices.Equal(p.Streams, []string{"opus", "vp9"}) {
-			t.Fatalf("streams %v", p.Streams)
-		}
-		if d := p.Duration - played; d < -played/10 || d > played/10 {
-			t.Fatalf("duration %v, played %v", p.Duration, played)
-		}
-		if msg := mediatest.Decode(t, path); msg != "" {
-			t.Fatalf("decode errors: %s", msg)
-		}
+		checkMedia(t, path, played, "opus", "vp9")
 	}
 	body, err := f.st.GetManifest(ctx, store.Key{Visit: f.visit, Recording: rec.ID})
 	if err != nil || !found {

@@ -72,16 +72,9 @@ func TestRecorderRecordsH264(t *testing.T) {
 	}
 	f.m.Stop(ctx, rec.ID)
 	f.m.Wait()
-	o := patientObject(t, f, rec.ID)
-	if !strings.HasSuffix(o.Key, ".mkv") || o.State != "stored" {
-		t.Fatalf("object %s is %s; want a stored .mkv", o.Key, o.State)
-	}
-	body, path := f.object(t, o.Key)
+	o, body, path := storedMKV(t, f, rec.ID)
 	if sum := sha256.Sum256(body); string(sum[:]) != string(o.SHA256) || int64(len(body)) != o.Size {
 		t.Fatal("object's checksum or size differs from the database")
-	}
-	if !bytes.Contains(body[:min(len(body), 64)], []byte("matroska")) {
-		t.Fatal("the EBML header's DocType is not matroska")
 	}
 	checkH264(t, path, played, played/10)
 	if msg := mediatest.Decode(t, path); msg != "" {
@@ -110,11 +103,7 @@ func TestRecorderRecoversH264(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("recovered %d, err %v", n, err)
 	}
-	o := patientObject(t, f, rec.ID)
-	if !strings.HasSuffix(o.Key, ".mkv") || o.State != "stored" {
-		t.Fatalf("recovered object %s is %s; want a stored .mkv", o.Key, o.State)
-	}
-	body, path := f.object(t, o.Key)
+	o, body, path := storedMKV(t, f, rec.ID)
 	if sum := sha256.Sum256(body); string(sum[:]) != string(o.SHA256) {
 		t.Fatal("recovered object's checksum differs from the database")
 	}
@@ -165,7 +154,15 @@ func TestRecorderWaitsForLateVideo(t *testing.T) {
 	}
 	f.m.Stop(ctx, rec.ID)
 	f.m.Wait()
-	o := patientObject(t, f, rec.ID)
+	_, _, path := storedMKV(t, f, rec.ID)
+	checkH264(t, path, played, played/10)
+}
+
+// storedMKV is the patient's object of rec: stored, named .mkv, with
+// matroska as its EBML DocType; its bytes and a local copy's path.
+func storedMKV(t *testing.T, f *recFixture, rec uuid.UUID) (visits.RecordingObject, []byte, string) {
+	t.Helper()
+	o := patientObject(t, f, rec)
 	if !strings.HasSuffix(o.Key, ".mkv") || o.State != "stored" {
 		t.Fatalf("object %s is %s; want a stored .mkv", o.Key, o.State)
 	}
@@ -173,7 +170,7 @@ func TestRecorderWaitsForLateVideo(t *testing.T) {
 	if !bytes.Contains(body[:min(len(body), 64)], []byte("matroska")) {
 		t.Fatal("the EBML header's DocType is not matroska")
 	}
-	checkH264(t, path, played, played/10)
+	return o, body, path
 }
 
 // discard is a track writer that drops what it is given.

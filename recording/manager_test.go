@@ -88,11 +88,15 @@ func TestRecorderRecordsConsentingParticipants(t *testing.T) {
 	}
 }
 
-// checkMedia: Opus + VP8, duration within 10% of what was played.
-func checkMedia(t *testing.T, path string, played time.Duration) {
+// checkMedia: the given streams (default Opus + VP8), duration within 10%
+// of what was played, and no decode errors.
+func checkMedia(t *testing.T, path string, played time.Duration, streams ...string) {
 	t.Helper()
+	if len(streams) == 0 {
+		streams = []string{"opus", "vp8"}
+	}
 	p := mediatest.FFProbe(t, path)
-	if !slices.Equal(p.Streams, []string{"opus", "vp8"}) {
+	if !slices.Equal(p.Streams, streams) {
 		t.Fatalf("streams %v", p.Streams)
 	}
 	if d := p.Duration - played; d < -played/10 || d > played/10 {
