@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/televisit/televisit/internal/pglisten"
 )
 
 // Hub listens for visit events from every televisit process on the database
@@ -56,46 +57,24 @@ func (h *Hub) broadcast(ev Event) {
 // when PostgreSQL goes away. After a reconnect it sends a "resync" event,
 // since notifications sent meanwhile are lost.
 func (h *Hub) Run(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
-	for first := true; ; first = false {
-		if !first {
-			h.broadcast(Event{Kind: "resync"})
-		}
-		err := h.listen(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		h.log.WarnContext(ctx, "event listener lost its connection; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
+	pglisten.Run(ctx, h.pool, pglisten.Config{
+		Channel: EventChannel,
+		OnListen: func(_ context.Context, first bool) {
+			if !first {
+				h.broadcast(Event{Kind: "resync"})
+			}
+		},
+		OnNotify: h.onNotify,
+	}, h.log)
+	return nil
 }
 
-func (h *Hub) listen(ctx context.Context) error {
-	conn, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return err
+// onNotify fans one event out.
+func (h *Hub) onNotify(ctx context.Context, payload string) {
+	var ev Event
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		h.log.WarnContext(ctx, "ignoring a malformed event", "err", err)
+		return
 	}
-	// The connection carries LISTEN state: never return it to the pool.
-	pc := conn.Hijack()
-	defer pc.Close(context.WithoutCancel(ctx))
-	if _, err := pc.Exec(ctx, "LISTEN "+EventChannel); err != nil {
-		return err
-	}
-	for {
-		n, err := pc.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		var ev Event
-		if err := json.Unmarshal([]byte(n.Payload), &ev); err != nil {
-			h.log.WarnContext(ctx, "ignoring a malformed event", "err", err)
-			continue
-		}
-		h.broadcast(ev)
-	}
+	h.broadcast(ev)
 }
