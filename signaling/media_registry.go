@@ -57,7 +57,7 @@ type mediaHub struct {
 	grace   time.Duration
 	log     *slog.Logger
 	placer  Placer     // nil: rooms are never released
-	placing placeLocks // per visit: Place+attach vs. release
+	placing visitLocks // per visit: Place+attach vs. release
 
 	mu    sync.Mutex
 	slots map[slotKey]*mediaSlot

@@ -3,7 +3,6 @@ package signaling
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,43 +68,6 @@ func (s *session) placeRoom(ctx context.Context, visit uuid.UUID) error {
 	}
 	s.srv.moved.count(MovedRoomElsewhere)
 	return errMoved
-}
-
-// placeLocks is a lock per visit, for decisions that must not interleave
-// on this node: a room that empties (and is released) and a join that
-// claims it again; two sessions stopping the same recording. Held across
-// a database call; never with another lock.
-type placeLocks struct {
-	mu    sync.Mutex
-	locks map[uuid.UUID]*placeLock
-}
-
-type placeLock struct {
-	sync.Mutex
-	users int
-}
-
-func (pl *placeLocks) lock(visit uuid.UUID) (unlock func()) {
-	pl.mu.Lock()
-	if pl.locks == nil {
-		pl.locks = map[uuid.UUID]*placeLock{}
-	}
-	l := pl.locks[visit]
-	if l == nil {
-		l = &placeLock{}
-		pl.locks[visit] = l
-	}
-	l.users++
-	pl.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		pl.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(pl.locks, visit)
-		}
-		pl.mu.Unlock()
-	}
 }
 
 // releaseIfEmpty gives up the claim on a visit's room once nobody is in it

@@ -33,7 +33,7 @@ type recordingGlue struct {
 	svc      RecordingService
 	rec      Recorder
 	log      *slog.Logger
-	stopping placeLocks // per visit: one session stops a recording at a time
+	stopping visitLocks // per visit: one session stops a recording at a time
 }
 
 // EnableRecording turns on the recording messages; without it
